@@ -1,0 +1,101 @@
+/**
+ * Top-level message codec: `decode(buf, offset)`, `encode(msg, buf?, offset?)`,
+ * `encodingLength(msg)` (the dns-packet shape). The ofp_header (§7.1) is handled here; the
+ * body layouts come from `spec/messages.ts`.
+ */
+import { OfpError } from './errors.js';
+import { R } from './schema.js';
+import { OFPT, OFPET, OFPBRC, OFP_VERSION, OFP_HEADER_LEN, nameOf } from './spec/enums.js';
+import { MessageCodecs, type Message } from './spec/messages.js';
+import type { Codec } from './schema.js';
+
+const byType: (Codec<any> | undefined)[] = [];
+const typeName: string[] = [];
+for (const [name, t] of Object.entries(OFPT)) {
+  byType[t] = MessageCodecs[name];
+  typeName[t] = name;
+}
+
+export interface Header { version: number; type: number; length: number; xid: number }
+
+const dvCache = new WeakMap<ArrayBufferLike, DataView>();
+function viewOf(buf: Uint8Array): DataView {
+  // One DataView per underlying ArrayBuffer; offsets are made absolute below.
+  let dv = dvCache.get(buf.buffer);
+  if (!dv) { dv = new DataView(buf.buffer); dvCache.set(buf.buffer, dv); }
+  return dv;
+}
+
+/** Read the 8-byte header at offset (the framer uses it); throws OfpError if fewer bytes. */
+export function decodeHeader(buf: Uint8Array, offset = 0): Header {
+  if (buf.length - offset < OFP_HEADER_LEN) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `need ${OFP_HEADER_LEN} header bytes, have ${buf.length - offset}`, offset, 'header');
+  }
+  return {
+    version: buf[offset], type: buf[offset + 1], length: (buf[offset + 2] << 8) | buf[offset + 3],
+    xid: ((buf[offset + 4] << 24) | (buf[offset + 5] << 16) | (buf[offset + 6] << 8) | buf[offset + 7]) >>> 0,
+  };
+}
+
+/**
+ * Decode the message at `offset`. The message must lie wholly in `buf` (its header length
+ * tells how long it is); bytes after it are not read. Any malformation raises OfpError with
+ * the error type/code to send back.
+ */
+export function decode(buf: Uint8Array, offset = 0): Message {
+  const h = decodeHeader(buf, offset);
+  if (h.length < OFP_HEADER_LEN) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `header length ${h.length} is below 8`, offset, 'header.length');
+  if (h.length > buf.length - offset) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `header length ${h.length} but only ${buf.length - offset} bytes`, offset, 'header.length');
+  }
+  const c = byType[h.type];
+  if (h.version !== OFP_VERSION && h.type !== OFPT.HELLO) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_VERSION, `version ${h.version} is not OpenFlow 1.3 (4)`, offset, 'header.version');
+  }
+  if (!c) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_TYPE, `unknown message type ${h.type}`, offset + 1, 'header.type');
+  const base = offset + buf.byteOffset;
+  const end = base + h.length;
+  // Decoders address the underlying ArrayBuffer; give them a byte view of it.
+  const b = buf.byteOffset === 0 && buf.length === buf.buffer.byteLength ? buf : new Uint8Array(buf.buffer, 0, buf.byteOffset + buf.length);
+  const v = c.dec(viewOf(buf), b, base, end);
+  if (R.p !== end) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${typeName[h.type]} has ${end - R.p} bytes after its last field`, R.p - buf.byteOffset, typeName[h.type]);
+  }
+  return v as Message;
+}
+
+function codecOf(msg: Message): Codec<any> {
+  const t = OFPT[msg?.type as keyof typeof OFPT];
+  const c = t === undefined ? undefined : byType[t];
+  if (!c) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_TYPE, `cannot encode message type ${String(msg?.type)}`, -1, 'type');
+  return c;
+}
+
+/** Bytes `encode(msg)` will produce. */
+export function encodingLength(msg: Message): number {
+  return codecOf(msg).size(msg);
+}
+
+/**
+ * Encode into `buf` at `offset` (or a new Buffer). Returns the bytes written, as a view of
+ * `buf` when one was given. Values that do not fit their fields raise OfpError.
+ */
+export function encode(msg: Message, buf?: Uint8Array, offset = 0): Uint8Array {
+  const c = codecOf(msg);
+  const n = c.size(msg);
+  if (n > 0xffff) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${msg.type} would be ${n} bytes; OpenFlow messages are at most 65535`, -1, msg.type);
+  if (!buf) { buf = Buffer.allocUnsafe(n); offset = 0; } else if (buf.length - offset < n) {
+    throw new RangeError(`encode: ${msg.type} needs ${n} bytes at offset ${offset}, buffer has ${buf.length - offset}`);
+  }
+  const base = buf.byteOffset + offset;
+  const b = buf.byteOffset === 0 && buf.length === buf.buffer.byteLength ? buf : new Uint8Array(buf.buffer, 0, buf.byteOffset + buf.length);
+  const end = c.enc(msg, viewOf(buf), b, base);
+  if (end - base !== n) throw new Error(`codec bug: ${msg.type} size ${n} but wrote ${end - base}`);
+  b[base] = msg.type === 'HELLO' ? (msg.version ?? OFP_VERSION) : OFP_VERSION;
+  b[base + 1] = OFPT[msg.type];
+  b[base + 2] = n >>> 8;
+  b[base + 3] = n & 255;
+  return buf.subarray(offset, offset + n);
+}
+
+export function messageTypeName(t: number): string { return nameOf(OFPT, t) ?? `type ${t}`; }
