@@ -18,12 +18,17 @@ for (const [name, t] of Object.entries(OFPT)) {
 
 export interface Header { version: number; type: number; length: number; xid: number }
 
-const dvCache = new WeakMap<ArrayBufferLike, DataView>();
-function viewOf(buf: Uint8Array): DataView {
-  // One DataView per underlying ArrayBuffer; offsets are made absolute below.
-  let dv = dvCache.get(buf.buffer);
-  if (!dv) { dv = new DataView(buf.buffer); dvCache.set(buf.buffer, dv); }
-  return dv;
+/**
+ * Decoders and encoders address the whole underlying ArrayBuffer (offsets are absolute), so
+ * one byte view and one DataView per ArrayBuffer serve every message in it; Node's pooled
+ * Buffers and socket chunks share a few ArrayBuffers, so this is almost always a cache hit.
+ */
+interface Views { dv: DataView; b: Uint8Array }
+const viewCache = new WeakMap<ArrayBufferLike, Views>();
+function viewsOf(buf: Uint8Array): Views {
+  let v = viewCache.get(buf.buffer);
+  if (!v) { v = { dv: new DataView(buf.buffer), b: new Uint8Array(buf.buffer) }; viewCache.set(buf.buffer, v); }
+  return v;
 }
 
 /** Read the 8-byte header at offset (the framer uses it); throws OfpError if fewer bytes. */
@@ -55,9 +60,8 @@ export function decode(buf: Uint8Array, offset = 0): Message {
   if (!c) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_TYPE, `unknown message type ${h.type}`, offset + 1, 'header.type');
   const base = offset + buf.byteOffset;
   const end = base + h.length;
-  // Decoders address the underlying ArrayBuffer; give them a byte view of it.
-  const b = buf.byteOffset === 0 && buf.length === buf.buffer.byteLength ? buf : new Uint8Array(buf.buffer, 0, buf.byteOffset + buf.length);
-  const v = c.dec(viewOf(buf), b, base, end);
+  const views = viewsOf(buf);
+  const v = c.dec(views.dv, views.b, base, end);
   if (R.p !== end) {
     throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${typeName[h.type]} has ${end - R.p} bytes after its last field`, R.p - buf.byteOffset, typeName[h.type]);
   }
@@ -84,18 +88,19 @@ export function encode(msg: Message, buf?: Uint8Array, offset = 0): Uint8Array {
   const c = codecOf(msg);
   const n = c.size(msg);
   if (n > 0xffff) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${msg.type} would be ${n} bytes; OpenFlow messages are at most 65535`, -1, msg.type);
+  const given = buf !== undefined;
   if (!buf) { buf = Buffer.allocUnsafe(n); offset = 0; } else if (buf.length - offset < n) {
     throw new RangeError(`encode: ${msg.type} needs ${n} bytes at offset ${offset}, buffer has ${buf.length - offset}`);
   }
   const base = buf.byteOffset + offset;
-  const b = buf.byteOffset === 0 && buf.length === buf.buffer.byteLength ? buf : new Uint8Array(buf.buffer, 0, buf.byteOffset + buf.length);
-  const end = c.enc(msg, viewOf(buf), b, base);
+  const { dv, b } = viewsOf(buf);
+  const end = c.enc(msg, dv, b, base);
   if (end - base !== n) throw new Error(`codec bug: ${msg.type} size ${n} but wrote ${end - base}`);
   b[base] = msg.type === 'HELLO' ? (msg.version ?? OFP_VERSION) : OFP_VERSION;
   b[base + 1] = OFPT[msg.type];
   b[base + 2] = n >>> 8;
   b[base + 3] = n & 255;
-  return buf.subarray(offset, offset + n);
+  return given ? buf.subarray(offset, offset + n) : buf;
 }
 
 export function messageTypeName(t: number): string { return nameOf(OFPT, t) ?? `type ${t}`; }

@@ -179,14 +179,16 @@ export const H = {
     return DEC[b[o]] + '.' + DEC[b[o + 1]] + '.' + DEC[b[o + 2]] + '.' + DEC[b[o + 3]];
   },
   putIpv4(s: string, b: Uint8Array, o: number, path: string): void {
-    const parts = typeof s === 'string' ? s.split('.') : [];
-    if (parts.length !== 4) badValue(path, s, 'a dotted IPv4 address');
-    for (let i = 0; i < 4; i++) {
-      const t = parts[i];
-      const v = Number(t);
-      if (t === '' || !Number.isInteger(v) || v < 0 || v > 255) badValue(path, s, 'a dotted IPv4 address');
-      b[o + i] = v;
+    // Hand-parsed: this sits on the FLOW_MOD encode path.
+    if (typeof s !== 'string') badValue(path, s, 'a dotted IPv4 address');
+    let part = 0, val = 0, digits = 0;
+    for (let i = 0; i <= s.length; i++) {
+      const c = i < s.length ? s.charCodeAt(i) : 46;
+      if (c >= 48 && c <= 57 && digits < 3) { val = val * 10 + (c - 48); digits++; continue; }
+      if (c !== 46 || digits === 0 || val > 255 || part > 3) badValue(path, s, 'a dotted IPv4 address');
+      b[o + part++] = val; val = 0; digits = 0;
     }
+    if (part !== 4) badValue(path, s, 'a dotted IPv4 address');
   },
   /** RFC 5952 text form: lower case, longest run of zero groups (≥2) compressed. */
   ipv6(b: Uint8Array, o: number): string {

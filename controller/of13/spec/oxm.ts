@@ -117,43 +117,62 @@ export type OxmFieldName = Basic['name'];
 
 // ------------------------------------------------------------------ registry
 
-const byName = new Map<string, OxmDef>();
-const byKey = new Map<number, OxmDef>();
-const byExp = new Map<string, OxmDef[]>();
+/** A definition with its header words and value reader/writer specialised once. */
+interface OxmEntry {
+  readonly def: OxmDef;
+  /** bytes between header and value (experimenter id, exp_type) */
+  readonly extra: number;
+  /** the OXM header without and with the hasmask bit */
+  readonly hdr: number;
+  readonly hdrMasked: number;
+  read(b: Uint8Array, dv: DataView, o: number): any;
+  write(v: unknown, b: Uint8Array, dv: DataView, o: number): void;
+}
+const byName = new Map<string, OxmEntry>();
+const byKey = new Map<number, OxmEntry>();
+const byExp = new Map<string, OxmEntry[]>();
 const key = (cls: number, field: number) => cls * 128 + field;
 
 /** Add an OXM field to the registry (experimenter and NXM fields; the basic ones are built in). */
 export function registerOxm(def: OxmDef): void {
   if (byName.has(def.name)) throw new Error(`OXM field ${def.name} is already registered`);
+  const extra = extraOf(def);
+  const hdr = ((def.oxmClass << 16) | (def.field << 9) | (extra + def.width)) >>> 0;
+  const e: OxmEntry = {
+    def, extra, hdr,
+    hdrMasked: ((def.oxmClass << 16) | (def.field << 9) | 256 | (extra + 2 * def.width)) >>> 0,
+    read: reader(def),
+    write: (v, b, dv, o) => writeValue(def, v, b, dv, o),
+  };
   if (def.oxmClass === OFPXMC.EXPERIMENTER) {
     if (def.experimenter === undefined) throw new Error(`OXM ${def.name}: class 0xFFFF needs an experimenter id`);
     const k = `${def.experimenter}:${def.field}`;
-    byExp.set(k, [...(byExp.get(k) ?? []), def]);
+    byExp.set(k, [...(byExp.get(k) ?? []), e]);
   } else {
     if (byKey.has(key(def.oxmClass, def.field))) throw new Error(`OXM ${def.name}: class/field already registered`);
-    byKey.set(key(def.oxmClass, def.field), def);
+    byKey.set(key(def.oxmClass, def.field), e);
   }
-  byName.set(def.name, def);
+  byName.set(def.name, e);
 }
-for (const d of OXM_BASIC) registerOxm(d);
-
-export function oxmDef(name: string): OxmDef | undefined { return byName.get(name); }
-export function oxmDefs(): OxmDef[] { return [...byName.values()]; }
+export function oxmDef(name: string): OxmDef | undefined { return byName.get(name)?.def; }
+export function oxmDefs(): OxmDef[] { return [...byName.values()].map((e) => e.def); }
 
 /** Bytes between the OXM header and the value: experimenter id and exp_type. */
 const extraOf = (d: OxmDef) => (d.oxmClass === OFPXMC.EXPERIMENTER ? 4 + (d.expType !== undefined ? 2 : 0) : 0);
 
 // ------------------------------------------------------------------ values
 
-function readValue(d: OxmDef, b: Uint8Array, dv: DataView, o: number): number | bigint | string | Uint8Array {
+type Reader = (b: Uint8Array, dv: DataView, o: number) => number | bigint | string | Uint8Array;
+function reader(d: OxmDef): Reader {
   switch (d.kind) {
     case 'uint':
-      return d.width === 1 ? b[o] : d.width === 2 ? (b[o] << 8) | b[o + 1] : d.width === 3 ? (b[o] << 16) | (b[o + 1] << 8) | b[o + 2] : dv.getUint32(o);
-    case 'u64': return dv.getBigUint64(o);
-    case 'mac': return H.mac(b, o);
-    case 'ipv4': return H.ipv4(b, o);
-    case 'ipv6': return H.ipv6(b, o);
-    default: return H.copy(b, o, o + d.width);
+      return d.width === 1 ? (b, _dv, o) => b[o] : d.width === 2 ? (b, _dv, o) => (b[o] << 8) | b[o + 1]
+        : d.width === 3 ? (b, _dv, o) => (b[o] << 16) | (b[o + 1] << 8) | b[o + 2] : (_b, dv, o) => dv.getUint32(o);
+    case 'u64': return (_b, dv, o) => dv.getBigUint64(o);
+    case 'mac': return (b, _dv, o) => H.mac(b, o);
+    case 'ipv4': return (b, _dv, o) => H.ipv4(b, o);
+    case 'ipv6': return (b, _dv, o) => H.ipv6(b, o);
+    default: return (b, _dv, o) => H.copy(b, o, o + d.width);
   }
 }
 
@@ -192,21 +211,21 @@ export const oxmCodec: Codec<OxmField> = {
     const o = p + 4;
     if (len > end - o) fail(BAD_MATCH_LEN, `OXM payload length ${len} runs past the end (${end - o} bytes left)`, p, 'oxm');
     R.p = o + len;
-    let d: OxmDef | undefined;
+    let e: OxmEntry | undefined;
     if (cls === OFPXMC.EXPERIMENTER) {
       if (len >= 4) {
         const cands = byExp.get(`${dv.getUint32(o)}:${field}`);
-        if (cands) d = cands.find((c) => c.expType === undefined || (len >= 6 && ((b[o + 4] << 8) | b[o + 5]) === c.expType));
+        if (cands) e = cands.find((c) => c.def.expType === undefined || (len >= 6 && ((b[o + 4] << 8) | b[o + 5]) === c.def.expType));
       }
-    } else d = byKey.get(key(cls, field));
-    if (!d) return { field: 'unknown', oxm_class: cls, oxm_field: field, hasmask, body: H.copy(b, o, o + len) };
-    const extra = extraOf(d);
-    if (len !== extra + d.width * (hasmask ? 2 : 1)) {
-      fail(BAD_MATCH_LEN, `OXM ${d.name} payload length ${len} should be ${extra + d.width * (hasmask ? 2 : 1)}`, p, `oxm.${d.name}`);
+    } else e = byKey.get(key(cls, field));
+    if (!e) return { field: 'unknown', oxm_class: cls, oxm_field: field, hasmask, body: H.copy(b, o, o + len) };
+    const d = e.def;
+    if (len !== e.extra + d.width * (hasmask ? 2 : 1)) {
+      fail(BAD_MATCH_LEN, `OXM ${d.name} payload length ${len} should be ${e.extra + d.width * (hasmask ? 2 : 1)}`, p, `oxm.${d.name}`);
     }
     if (hasmask && !d.maskable) fail([OFPET.BAD_MATCH, OFPBMC.BAD_MASK], `OXM ${d.name} is not maskable`, p, `oxm.${d.name}`);
-    const value = readValue(d, b, dv, o + extra);
-    return hasmask ? { field: d.name, value, mask: readValue(d, b, dv, o + extra + d.width) } as OxmField : { field: d.name, value } as OxmField;
+    const value = e.read(b, dv, o + e.extra);
+    return hasmask ? { field: d.name, value, mask: e.read(b, dv, o + e.extra + d.width) } as OxmField : { field: d.name, value } as OxmField;
   },
   enc(v, dv, b, p) {
     if (v.field === 'unknown') {
@@ -216,31 +235,31 @@ export const oxmCodec: Codec<OxmField> = {
       b.set(u.body, p + 4);
       return p + 4 + u.body.length;
     }
-    const d = byName.get(v.field);
-    if (!d) badValue('oxm', v.field, 'a registered OXM field name');
+    const e = byName.get(v.field);
+    if (!e) badValue('oxm', v.field, 'a registered OXM field name');
+    const d = e.def;
     const hasmask = v.mask !== undefined && v.mask !== null;
     if (hasmask && !d.maskable) badValue(`oxm.${d.name}`, v.mask, 'no mask (the field is not maskable)');
-    const extra = extraOf(d);
-    const len = extra + d.width * (hasmask ? 2 : 1);
-    b[p] = d.oxmClass >>> 8; b[p + 1] = d.oxmClass & 255; b[p + 2] = (d.field << 1) | (hasmask ? 1 : 0); b[p + 3] = len;
+    dv.setUint32(p, hasmask ? e.hdrMasked : e.hdr);
     let o = p + 4;
-    if (extra) {
+    if (e.extra) {
       dv.setUint32(o, d.experimenter!);
       if (d.expType !== undefined) { b[o + 4] = d.expType >>> 8; b[o + 5] = d.expType & 255; }
-      o += extra;
+      o += e.extra;
     }
-    writeValue(d, v.value, b, dv, o);
-    if (hasmask) writeValue(d, v.mask, b, dv, o + d.width);
-    return p + 4 + len;
+    e.write(v.value, b, dv, o);
+    if (hasmask) { e.write(v.mask, b, dv, o + d.width); return o + 2 * d.width; }
+    return o + d.width;
   },
   size(v) {
     if (v.field === 'unknown') return 4 + (v as OxmUnknown).body.length;
-    const d = byName.get(v.field);
-    if (!d) badValue('oxm', v.field, 'a registered OXM field name');
-    return 4 + extraOf(d) + d.width * (v.mask !== undefined && v.mask !== null ? 2 : 1);
+    const e = byName.get(v.field);
+    if (!e) badValue('oxm', v.field, 'a registered OXM field name');
+    return 4 + e.extra + e.def.width * (v.mask !== undefined && v.mask !== null ? 2 : 1);
   },
 };
 export const oxm = custom<OxmField>('oxm', oxmCodec);
+for (const d of OXM_BASIC) registerOxm(d);
 
 export type Match = readonly OxmField[];
 
@@ -309,7 +328,7 @@ export function checkMatch(m: Match): void {
   const seen = new Map<string, OxmField>();
   for (const x of m) {
     if (x.field === 'unknown') continue;
-    const d = byName.get(x.field);
+    const d = byName.get(x.field)?.def;
     if (!d) return bad(OFPBMC.BAD_FIELD, `unknown field ${x.field}`);
     if (seen.has(d.name)) bad(OFPBMC.DUP_FIELD, `${d.name} appears twice`);
     if (d.kind === 'uint' || d.kind === 'u64') {
