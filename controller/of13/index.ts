@@ -15,3 +15,5 @@ export { registerExperimenterAction, type Action, type ActionType, type Experime
 export type { Instruction, InstructionType } from './spec/instructions.js';
 export type { Port, Bucket, MeterBand, QueueProp, TableFeatureProp, OxmId } from './spec/structs.js';
 export { codeOf } from './schema.js';
+export { Framer, type FramerOptions } from './framer.js';
+export { format, formatOxm } from './printer.js';
