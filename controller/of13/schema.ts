@@ -113,7 +113,7 @@ export function custom<V>(name: string, codec: Codec<V>): CustomNode<V> {
 
 type IsDerived<N> = N extends PadNode | LenNode | LenOfNode ? true : false;
 export type Infer<N> =
-  N extends UIntNode<any> ? number
+  N extends { readonly k: 'u8' | 'u16' | 'u24' | 'u32' } ? number
   : N extends U64Node ? bigint
   : N extends MacNode | Ipv4Node | Ipv6Node | StrNode ? string
   : N extends BytesNode | RestNode ? Uint8Array

@@ -1,0 +1,102 @@
+/**
+ * The `nfvnode` command line. Each subcommand answers `--help`.
+ * Subcommands grow as the issues land: controller, switch, lab, replay.
+ */
+import { readFileSync } from 'node:fs';
+import { decode, format, Framer, OfpError } from './of13/index.js';
+
+const VERSION = '0.1.0';
+
+const HELP = `nfvnode ${VERSION} — NFV-enabled carrier network node (OpenFlow 1.3 controller, DPDK switch, vBRAS, NSOD)
+
+usage: nfvnode COMMAND [options]
+
+commands:
+  start                 run the node on its embedded default topology (today: prints component status)
+  decode FILE|HEX ...   decode OpenFlow 1.3 messages (raw bytes, or hex) and print one line each
+  version               print the version
+
+Run 'nfvnode COMMAND --help' for a command's options.`;
+
+const DECODE_HELP = `usage: nfvnode decode [--json] FILE|HEX ...
+
+Decodes OpenFlow 1.3 messages and prints each on one line (ovs-ofctl-like).
+An argument that names an existing file is read as raw bytes (a TCP stream of one or more
+messages); otherwise it is taken as hex ("04 0e 00 08 …", spaces optional).
+
+  --json   print each message as JSON instead (64-bit values as strings, bytes as hex)
+
+Exit status: 0 when every message decoded, 1 when one did not (the OpenFlow error a switch
+would send back is printed), 2 on usage errors.`;
+
+const START_HELP = `usage: nfvnode start
+
+Runs the node on its embedded default topology. The controller runtime, the switch and the
+apps are being built (issues 3–5); today this prints which components are available.`;
+
+function bytesOf(arg: string): Uint8Array {
+  try {
+    return readFileSync(arg);
+  } catch {
+    const hex = arg.replace(/[\s:]/g, '');
+    if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new Error(`'${arg}' is neither a readable file nor hex bytes`);
+    return Buffer.from(hex, 'hex');
+  }
+}
+
+function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x));
+}
+
+function decodeCmd(args: string[]): number {
+  if (args.includes('--help') || args.includes('-h')) { console.log(DECODE_HELP); return 0; }
+  const json = args.includes('--json');
+  const inputs = args.filter((a) => a !== '--json');
+  if (!inputs.length) { console.error(DECODE_HELP); return 2; }
+  // All arguments form one byte stream, in order: a message may span several hex arguments.
+  const parts: Uint8Array[] = [];
+  for (const arg of inputs) {
+    try { parts.push(bytesOf(arg)); } catch (e) { console.error(`nfvnode decode: ${(e as Error).message}`); return 2; }
+  }
+  let status = 0;
+  const framer = new Framer();
+  try {
+    for (const m of framer.push(Buffer.concat(parts))) {
+      try {
+        const msg = decode(m);
+        console.log(json ? toJson(msg) : format(msg));
+      } catch (e) {
+        if (!(e instanceof OfpError)) throw e;
+        console.log(`error: ${e.message}`);
+        status = 1;
+      }
+    }
+    if (framer.buffered) { console.log(`error: ${framer.buffered} trailing bytes do not make a whole message`); status = 1; }
+  } catch (e) {
+    if (!(e instanceof OfpError)) throw e;
+    console.log(`error: ${e.message}`);
+    status = 1;
+  }
+  return status;
+}
+
+function startCmd(args: string[]): number {
+  if (args.includes('--help') || args.includes('-h')) { console.log(START_HELP); return 0; }
+  console.log(`nfvnode ${VERSION}`);
+  console.log('  OpenFlow 1.3 codec ........ ready (controller/of13; try: nfvnode decode 04000008000000 01)');
+  console.log('  controller runtime ........ not built yet (issue 3)');
+  console.log('  DPDK switch ............... not built yet (issue 4)');
+  console.log('  NSOD / topologies / REST .. not built yet (issue 5)');
+  return 0;
+}
+
+export async function cli(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined: case '--help': case '-h': case 'help': console.log(HELP); return cmd === undefined ? 2 : 0;
+    case 'version': case '--version': console.log(VERSION); return 0;
+    case 'decode': return decodeCmd(rest);
+    case 'start': return startCmd(rest);
+    default: console.error(`nfvnode: unknown command '${cmd}'\n\n${HELP}`); return 2;
+  }
+}
