@@ -81,26 +81,45 @@ export function encodingLength(msg: Message): number {
 }
 
 /**
+ * Scratch space for encoding: one pass writes the message here, then it is copied out.
+ * This is cheaper than walking the value twice (size, then write). It is larger than any
+ * OpenFlow message (the header length is 16 bits), so a too-long message is caught by its
+ * end offset; a write past the scratch raises RangeError, reported as the same OfpError.
+ */
+const SCRATCH_LEN = 0x20000;
+const scratch = new Uint8Array(SCRATCH_LEN);
+const scratchDv = new DataView(scratch.buffer);
+
+function tooLong(type: string, n: number | string): OfpError {
+  return new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${type} would be ${n} bytes; OpenFlow messages are at most 65535`, -1, type);
+}
+
+/**
  * Encode into `buf` at `offset` (or a new Buffer). Returns the bytes written, as a view of
  * `buf` when one was given. Values that do not fit their fields raise OfpError.
  */
 export function encode(msg: Message, buf?: Uint8Array, offset = 0): Uint8Array {
   const c = codecOf(msg);
-  const n = c.size(msg);
-  if (n > 0xffff) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${msg.type} would be ${n} bytes; OpenFlow messages are at most 65535`, -1, msg.type);
-  const given = buf !== undefined;
-  if (!buf) { buf = Buffer.allocUnsafe(n); offset = 0; } else if (buf.length - offset < n) {
-    throw new RangeError(`encode: ${msg.type} needs ${n} bytes at offset ${offset}, buffer has ${buf.length - offset}`);
+  let n: number;
+  try {
+    n = c.enc(msg, scratchDv, scratch, 0);
+  } catch (e) {
+    if (e instanceof RangeError) throw tooLong(msg.type, 'more than 65535');
+    throw e;
   }
-  const base = buf.byteOffset + offset;
-  const { dv, b } = viewsOf(buf);
-  const end = c.enc(msg, dv, b, base);
-  if (end - base !== n) throw new Error(`codec bug: ${msg.type} size ${n} but wrote ${end - base}`);
-  b[base] = msg.type === 'HELLO' ? (msg.version ?? OFP_VERSION) : OFP_VERSION;
-  b[base + 1] = OFPT[msg.type];
-  b[base + 2] = n >>> 8;
-  b[base + 3] = n & 255;
-  return given ? buf.subarray(offset, offset + n) : buf;
+  if (n > 0xffff) throw tooLong(msg.type, n);
+  scratch[0] = msg.type === 'HELLO' ? (msg.version ?? OFP_VERSION) : OFP_VERSION;
+  scratch[1] = OFPT[msg.type];
+  scratch[2] = n >>> 8;
+  scratch[3] = n & 255;
+  if (!buf) {
+    const out = Buffer.allocUnsafe(n);
+    out.set(scratch.subarray(0, n));
+    return out;
+  }
+  if (buf.length - offset < n) throw new RangeError(`encode: ${msg.type} needs ${n} bytes at offset ${offset}, buffer has ${buf.length - offset}`);
+  buf.set(scratch.subarray(0, n), offset);
+  return buf.subarray(offset, offset + n);
 }
 
 export function messageTypeName(t: number): string { return nameOf(OFPT, t) ?? `type ${t}`; }
