@@ -4,6 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { decode, format, Framer, OfpError } from './of13/index.js';
+import { loadConfig, ConfigError } from './config.js';
+import { createLogger } from './log.js';
+import { startController } from './controller.js';
 
 const VERSION = '0.1.0';
 
@@ -12,6 +15,7 @@ const HELP = `nfvnode ${VERSION} — NFV-enabled carrier network node (OpenFlow 
 usage: nfvnode COMMAND [options]
 
 commands:
+  controller --config FILE   run the OpenFlow controller
   start                 run the node on its embedded default topology (today: prints component status)
   decode FILE|HEX ...   decode OpenFlow 1.3 messages (raw bytes, or hex) and print one line each
   version               print the version
@@ -28,6 +32,33 @@ messages); otherwise it is taken as hex ("04 0e 00 08 …", spaces optional).
 
 Exit status: 0 when every message decoded, 1 when one did not (the OpenFlow error a switch
 would send back is printed), 2 on usage errors.`;
+
+const CONTROLLER_HELP = `usage: nfvnode controller --config FILE
+
+Runs the OpenFlow 1.3 controller: listens for switches (and/or connects to listening ones),
+keeps their flows equal to the desired state held in the SQLite store, and runs the apps.
+The configuration (YAML) is described in docs/controller.md. Logs are JSON lines on stderr
+(NFVNODE_LOG=debug|info|warn|error). SIGINT/SIGTERM stop it cleanly.`;
+
+async function controllerCmd(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) { console.log(CONTROLLER_HELP); return 0; }
+  const i = args.indexOf('--config');
+  const file = i >= 0 ? args[i + 1] : undefined;
+  if (!file) { console.error(CONTROLLER_HELP); return 2; }
+  let cfg;
+  try { cfg = loadConfig(file); } catch (e) {
+    if (e instanceof ConfigError) { console.error(`nfvnode controller: ${e.message}`); return 2; }
+    throw e;
+  }
+  const log = createLogger('controller');
+  const ctl = await startController(cfg, log);
+  await new Promise<void>((resolve) => {
+    const stop = () => { log.info('stopping'); void ctl.stop().then(resolve); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
 
 const START_HELP = `usage: nfvnode start
 
@@ -96,6 +127,7 @@ export async function cli(argv: string[]): Promise<number> {
     case undefined: case '--help': case '-h': case 'help': console.log(HELP); return cmd === undefined ? 2 : 0;
     case 'version': case '--version': console.log(VERSION); return 0;
     case 'decode': return decodeCmd(rest);
+    case 'controller': return controllerCmd(rest);
     case 'start': return startCmd(rest);
     default: console.error(`nfvnode: unknown command '${cmd}'\n\n${HELP}`); return 2;
   }

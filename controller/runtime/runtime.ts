@@ -1,0 +1,316 @@
+/**
+ * The controller runtime: channels become Datapaths, apps turn events into intents, intents
+ * become desired state in the store and then OpenFlow messages, and every (re)connect ends
+ * in a reconciliation. Apps never send (ARCHITECTURE decision 7).
+ *
+ * Ordering. Intents of one app are applied in the order the app emitted them. Desired state
+ * is written to the store before anything is sent, so a controller killed at any moment
+ * finds on restart what it meant to install, and the reconciliation on reconnect finishes
+ * the job.
+ *
+ * Roles. With `role: 'auto'` several controller processes share one store file and hold a
+ * master lease in it; the holder asks every switch for OFPCR_ROLE_MASTER with the lease
+ * generation as generation_id (§6.3.6), the others for OFPCR_ROLE_SLAVE. When the master
+ * dies its lease expires and a standby takes it over with generation+1: the switch then
+ * demotes the old master. See docs/controller.md.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { BehaviorSubject, Subject, Observable, concatMap, type Subscription } from 'rxjs';
+import { OFPCR_ROLE, type Msg } from '../of13/index.js';
+import { flowDeleteStrict, groupMod, meterMod } from '../of13/builders.js';
+import { Connection, type ConnectionOptions } from '../channel/connection.js';
+import { handshake } from '../channel/handshake.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { Datapath } from './datapath.js';
+import { flowKey, type FlowSpec, type GroupSpec, type Intent, type MeterSpec } from './intents.js';
+import { reconcile, flowAdd, type ReconcileReport } from './reconcile.js';
+
+export type RoleMode = 'equal' | 'master' | 'auto';
+
+export interface RuntimeOptions {
+  readonly store: Store;
+  readonly log: Logger;
+  readonly role?: RoleMode;
+  /** Lease time-to-live for role 'auto' (ms); renewed every ttl/3. */
+  readonly leaseTtl?: number;
+  readonly channel?: Omit<ConnectionOptions, 'log'>;
+}
+
+/** What an app sees. Streams merge all datapaths; each event names its datapath. */
+export interface AppContext {
+  readonly name: string;
+  readonly log: Logger;
+  readonly datapaths$: Observable<ReadonlyMap<bigint, Datapath>>;
+  /** A datapath each time it becomes ready (after every reconnect's reconciliation). */
+  readonly ready$: Observable<Datapath>;
+  readonly packetIn$: Observable<{ readonly dp: Datapath; readonly msg: Msg<'PACKET_IN'> }>;
+  readonly portStatus$: Observable<{ readonly dp: Datapath; readonly msg: Msg<'PORT_STATUS'> }>;
+  readonly flowRemoved$: Observable<{ readonly dp: Datapath; readonly msg: Msg<'FLOW_REMOVED'> }>;
+  /** Desired flows of this app on a datapath, as stored. */
+  desiredFlows(dpid: bigint): FlowSpec[];
+}
+
+/**
+ * An app (fastify-plugin style): a name, the tables it owns, and a function from its
+ * context and options to a stream of intents.
+ */
+export interface App<O = unknown> {
+  readonly name: string;
+  /** Tables this app may write; a flow intent for another table is refused. */
+  readonly tables: readonly number[];
+  start(ctx: AppContext, opts: O): Observable<Intent>;
+}
+
+const COOKIE_SHIFT = 48n;
+
+export class Runtime {
+  readonly datapaths$ = new BehaviorSubject<ReadonlyMap<bigint, Datapath>>(new Map());
+  /** Every reconciliation's report. */
+  readonly reconciled$ = new Subject<{ readonly dp: Datapath; readonly report: ReconcileReport }>();
+  readonly instanceId = randomUUID();
+  private readonly ready$ = new Subject<Datapath>();
+  private readonly apps = new Map<string, { app: App<any>; sub: Subscription; cookie: bigint }>();
+  private readonly tableOwner = new Map<number, string>();
+  private readonly log: Logger;
+  private readonly store: Store;
+  private readonly role: RoleMode;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private master = false;
+  private generation = 0n;
+  private stopped = false;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.log = opts.log;
+    this.store = opts.store;
+    this.role = opts.role ?? 'equal';
+    this.master = this.role !== 'auto';
+    if (this.role === 'auto') {
+      const ttl = opts.leaseTtl ?? 3000;
+      this.tickLease(ttl);
+      this.leaseTimer = setInterval(() => this.tickLease(ttl), Math.max(100, ttl / 3));
+    }
+  }
+
+  /** Whether this instance may change switches (always, unless role 'auto' and not lease holder). */
+  get isMaster(): boolean { return this.master; }
+
+  get datapaths(): ReadonlyMap<bigint, Datapath> { return this.datapaths$.value; }
+
+  // ------------------------------------------------------------------ apps
+
+  register<O>(app: App<O>, opts: O): void {
+    if (this.apps.has(app.name)) throw new Error(`app ${app.name} is already registered`);
+    for (const t of app.tables) {
+      const owner = this.tableOwner.get(t);
+      if (owner) throw new Error(`table ${t} is owned by app ${owner}; ${app.name} cannot own it too`);
+    }
+    for (const t of app.tables) this.tableOwner.set(t, app.name);
+    const cookie = BigInt(this.store.ownerId(app.name)) << COOKIE_SHIFT;
+    const log = this.log.child({ app: app.name });
+    const dps$ = this.datapaths$.asObservable();
+    const ctx: AppContext = {
+      name: app.name,
+      log,
+      datapaths$: dps$,
+      ready$: this.ready$.asObservable(),
+      packetIn$: this.perDatapath((dp) => dp.packetIn$),
+      portStatus$: this.perDatapath((dp) => dp.portStatus$),
+      flowRemoved$: this.perDatapath((dp) => dp.flowRemoved$),
+      desiredFlows: (dpid) => this.store.flows<FlowSpec>(dpid).filter((f) => f.owner === app.name).map((f) => f.spec),
+    };
+    const sub = app.start(ctx, opts).pipe(
+      concatMap(async (intent) => {
+        try { await this.apply(app.name, cookie, intent); } catch (e) {
+          log.error({ err: (e as Error).message, intent: intent.kind }, 'intent failed');
+        }
+      }),
+    ).subscribe({ error: (e) => log.error({ err: (e as Error).message }, 'app stream failed') });
+    this.apps.set(app.name, { app, sub, cookie });
+  }
+
+  /** Streams of every datapath, present and future, merged; a datapath is subscribed once. */
+  private perDatapath<T>(pick: (dp: Datapath) => Observable<T>): Observable<{ readonly dp: Datapath; readonly msg: T }> {
+    return new Observable((sub) => {
+      const seen = new Set<Datapath>();
+      const inner: Subscription[] = [];
+      const outer = this.datapaths$.subscribe((m) => {
+        for (const dp of m.values()) {
+          if (seen.has(dp)) continue;
+          seen.add(dp);
+          inner.push(pick(dp).subscribe((msg) => sub.next({ dp, msg })));
+        }
+      });
+      return () => { outer.unsubscribe(); for (const s of inner) s.unsubscribe(); };
+    });
+  }
+
+  // ------------------------------------------------------------------ intents
+
+  /** Persist, then (when the datapath is up and we are master) send and confirm. */
+  async apply(owner: string, cookie: bigint, intent: Intent): Promise<void> {
+    const dp = this.datapaths.get(intent.dpid);
+    const live = dp?.conn && this.master && (dp.state$.value === 'ready') ? dp.conn : null;
+    switch (intent.kind) {
+      case 'packet-out': {
+        if (dp?.conn && this.master) dp.conn.send({ type: 'PACKET_OUT', xid: dp.conn.nextXid(), ...intent.msg });
+        return;
+      }
+      case 'flows': {
+        for (const f of intent.flows) this.checkTable(owner, f.table_id);
+        const { added, removed } = this.store.replaceFlows(intent.dpid, owner, intent.flows.map((spec) => ({ key: flowKey(spec), spec })));
+        if (!live || (!added.length && !removed.length)) return;
+        for (const f of removed) live.send(flowDeleteStrict({ xid: live.nextXid(), ...f.spec as FlowSpec }));
+        for (const f of added) { live.send(flowAdd(f.spec as FlowSpec, cookie, live.nextXid())); await live.whenWritable(); }
+        await live.barrier();
+        return;
+      }
+      case 'flow-add': {
+        this.checkTable(owner, intent.flow.table_id);
+        if (!this.store.putFlow(intent.dpid, owner, flowKey(intent.flow), intent.flow) || !live) return;
+        live.send(flowAdd(intent.flow, cookie, live.nextXid()));
+        await live.barrier();
+        return;
+      }
+      case 'flow-remove': {
+        this.checkTable(owner, intent.flow.table_id);
+        if (!this.store.deleteFlow(intent.dpid, flowKey(intent.flow)) || !live) return;
+        live.send(flowDeleteStrict({ xid: live.nextXid(), ...intent.flow }));
+        await live.barrier();
+        return;
+      }
+      case 'group-put': {
+        const existed = this.store.objects<GroupSpec>('group', intent.dpid).some((g) => g.id === intent.group.group_id);
+        if (!this.store.putObject('group', intent.dpid, owner, intent.group.group_id, intent.group) || !live) return;
+        live.send(groupMod({ xid: live.nextXid(), command: existed ? 1 : 0, ...intent.group }));
+        await live.barrier();
+        return;
+      }
+      case 'group-remove': {
+        if (!this.store.deleteObject('group', intent.dpid, intent.group_id) || !live) return;
+        live.send(groupMod({ xid: live.nextXid(), command: 2, group_type: 0, group_id: intent.group_id }));
+        await live.barrier();
+        return;
+      }
+      case 'meter-put': {
+        const existed = this.store.objects<MeterSpec>('meter', intent.dpid).some((m) => m.id === intent.meter.meter_id);
+        if (!this.store.putObject('meter', intent.dpid, owner, intent.meter.meter_id, intent.meter) || !live) return;
+        live.send(meterMod({ xid: live.nextXid(), command: existed ? 1 : 0, ...intent.meter }));
+        await live.barrier();
+        return;
+      }
+      case 'meter-remove': {
+        if (!this.store.deleteObject('meter', intent.dpid, intent.meter_id) || !live) return;
+        live.send(meterMod({ xid: live.nextXid(), command: 2, meter_id: intent.meter_id }));
+        await live.barrier();
+        return;
+      }
+    }
+  }
+
+  private checkTable(owner: string, table: number): void {
+    const t = this.tableOwner.get(table);
+    if (t !== owner) throw new Error(`app ${owner} may not write table ${table} (${t ? `owned by ${t}` : 'not declared by any app'})`);
+  }
+
+  // ------------------------------------------------------------------ datapaths
+
+  /** Take a new TCP/TLS channel (from the listener or an active connection). */
+  async accept(socket: Socket): Promise<Datapath | undefined> {
+    const conn = new Connection(socket, { log: this.log, ...this.opts.channel });
+    let info;
+    try {
+      info = await handshake(conn);
+    } catch (e) {
+      this.log.warn({ peer: conn.peer, err: (e as Error).message }, 'handshake failed');
+      conn.close(`handshake failed: ${(e as Error).message}`);
+      return undefined;
+    }
+    if (this.stopped) { conn.close('controller stopping'); return undefined; }
+    let dp = this.datapaths.get(info.datapathId);
+    const isNew = !dp;
+    dp ??= new Datapath(info.datapathId);
+    dp.attach(conn, info);
+    dp.state$.next('connecting');
+    if (isNew) this.datapaths$.next(new Map([...this.datapaths, [dp.dpid, dp]]));
+    this.log.info({ dpid: dp.id, peer: conn.peer, ports: info.ports.length }, 'switch connected');
+    dp.errors$.subscribe((e) => this.log.warn({ dpid: dp!.id, error: 'code' in e ? `${e.err_type}/${e.code}` : 'experimenter' }, 'switch reported an error'));
+    await this.bringUp(dp);
+    return dp;
+  }
+
+  /** Role, then reconciliation, then ready. */
+  private async bringUp(dp: Datapath): Promise<void> {
+    const conn = dp.conn;
+    if (!conn) return;
+    try {
+      if (this.role !== 'equal') await this.requestRole(dp, this.master ? OFPCR_ROLE.MASTER : OFPCR_ROLE.SLAVE);
+      if (!this.master) { dp.state$.next('standby'); return; }
+      await this.reconcile(dp);
+    } catch (e) {
+      this.log.error({ dpid: dp.id, err: (e as Error).message }, 'bring-up failed');
+      if (dp.conn === conn) conn.close(`bring-up failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async requestRole(dp: Datapath, role: number): Promise<void> {
+    const conn = dp.conn!;
+    const reply = await conn.request<Msg<'ROLE_REPLY'>>({ type: 'ROLE_REQUEST', xid: conn.nextXid(), role, generation_id: this.generation });
+    this.log.info({ dpid: dp.id, role: reply.role, generation: String(reply.generation_id) }, 'role set');
+  }
+
+  /** Reconcile one datapath with the desired state now (also on demand, e.g. from REST). */
+  async reconcile(dp: Datapath): Promise<ReconcileReport> {
+    const conn = dp.conn;
+    if (!conn) throw new Error(`datapath ${dp.id} is not connected`);
+    dp.state$.next('reconciling');
+    const cookieOf = new Map([...this.apps.values()].map((a) => [a.app.name, a.cookie]));
+    const flows = this.store.flows<FlowSpec>(dp.dpid).map((f) => ({ spec: f.spec, cookie: cookieOf.get(f.owner) ?? BigInt(this.store.ownerId(f.owner)) << COOKIE_SHIFT }));
+    const report = await reconcile(conn, {
+      flows,
+      groups: this.store.objects<GroupSpec>('group', dp.dpid).map((g) => g.spec),
+      meters: this.store.objects<MeterSpec>('meter', dp.dpid).map((m) => m.spec),
+    });
+    this.log.info({ dpid: dp.id, ...report }, 'reconciled');
+    if (dp.conn === conn) {
+      dp.state$.next('ready');
+      this.reconciled$.next({ dp, report });
+      this.ready$.next(dp);
+    }
+    return report;
+  }
+
+  // ------------------------------------------------------------------ roles
+
+  private tickLease(ttl: number): void {
+    if (this.stopped) return;
+    let lease;
+    try { lease = this.store.acquireLease('master', this.instanceId, ttl); } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'lease renewal failed');
+      return;
+    }
+    const was = this.master;
+    this.master = lease.held;
+    this.generation = lease.generation;
+    if (lease.held && !was) {
+      this.log.info({ generation: String(lease.generation) }, 'this instance is now master');
+      for (const dp of this.datapaths.values()) void this.bringUp(dp);
+    } else if (!lease.held && was) {
+      this.log.warn({ holder: lease.holder }, 'lost the master lease; now standby');
+      for (const dp of this.datapaths.values()) {
+        dp.state$.next('standby');
+        if (dp.conn) void this.requestRole(dp, OFPCR_ROLE.SLAVE).catch(() => undefined);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.role === 'auto' && this.master) this.store.releaseLease('master', this.instanceId);
+    for (const a of this.apps.values()) a.sub.unsubscribe();
+    for (const dp of this.datapaths.values()) dp.conn?.close('controller stopping');
+  }
+}
+

@@ -1,0 +1,16 @@
+/**
+ * Schema migrations, applied in order; the file's `PRAGMA user_version` says how many ran.
+ * Append only: never edit a migration that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: desired flows, groups/meters, owners (cookie ids), leases (controller fail-over)
+  `CREATE TABLE owners (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE);
+   CREATE TABLE flows (
+     dpid TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, spec TEXT NOT NULL,
+     PRIMARY KEY (dpid, key));
+   CREATE INDEX flows_owner ON flows (dpid, owner);
+   CREATE TABLE objects (
+     kind TEXT NOT NULL CHECK (kind IN ('group', 'meter')), dpid TEXT NOT NULL, id INTEGER NOT NULL,
+     owner TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (kind, dpid, id));
+   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INTEGER NOT NULL, generation INTEGER NOT NULL);`,
+];

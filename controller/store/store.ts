@@ -1,0 +1,146 @@
+/**
+ * Desired state, persisted before it is sent (ARCHITECTURE decision 7): flows, groups and
+ * meters per datapath and owner, app owner ids (they become flow cookies), and the master
+ * lease used for controller fail-over. SQLite in WAL mode (better-sqlite3): several
+ * controller processes on one host may share the file; writes are short transactions.
+ */
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import { toJson, fromJson } from './json.js';
+
+export interface StoredFlow<S = unknown> { readonly owner: string; readonly key: string; readonly spec: S }
+export interface StoredObject<S = unknown> { readonly owner: string; readonly id: number; readonly spec: S }
+
+export type ObjectKind = 'group' | 'meter';
+
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    // Another controller process may hold the write lock briefly (lease renewals).
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  /** Apply every migration newer than the file's user_version, each in its own transaction. */
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  get schemaVersion(): number { return this.db.pragma('user_version', { simple: true }) as number; }
+
+  close(): void { this.db.close(); }
+
+  /** Stable small integer per app name (used in the cookie's top 16 bits). */
+  ownerId(name: string): number {
+    const row = this.db.prepare('SELECT id FROM owners WHERE name = ?').get(name) as { id: number } | undefined;
+    if (row) return row.id;
+    return Number(this.db.prepare('INSERT INTO owners (name) VALUES (?)').run(name).lastInsertRowid);
+  }
+
+  // ---------------------------------------------------------------- flows
+
+  flows<S>(dpid: bigint): StoredFlow<S>[] {
+    return (this.db.prepare('SELECT owner, key, spec FROM flows WHERE dpid = ? ORDER BY key').all(dpid.toString()) as { owner: string; key: string; spec: string }[])
+      .map((r) => ({ owner: r.owner, key: r.key, spec: fromJson(r.spec) as S }));
+  }
+
+  /**
+   * Make `flows` the owner's whole desired set on dpid. Returns what changed, so that only
+   * the difference is sent.
+   */
+  replaceFlows<S>(dpid: bigint, owner: string, flows: readonly { key: string; spec: S }[]): { added: StoredFlow<S>[]; removed: StoredFlow<S>[] } {
+    return this.db.transaction(() => {
+      const d = dpid.toString();
+      const before = new Map((this.db.prepare('SELECT key, spec FROM flows WHERE dpid = ? AND owner = ?').all(d, owner) as { key: string; spec: string }[]).map((r) => [r.key, r.spec]));
+      const added: StoredFlow<S>[] = [];
+      const removed: StoredFlow<S>[] = [];
+      const upsert = this.db.prepare('INSERT INTO flows (dpid, key, owner, spec) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, spec = excluded.spec');
+      const del = this.db.prepare('DELETE FROM flows WHERE dpid = ? AND key = ?');
+      const seen = new Set<string>();
+      for (const f of flows) {
+        seen.add(f.key);
+        const json = toJson(f.spec);
+        if (before.get(f.key) === json) continue;
+        upsert.run(d, f.key, owner, json);
+        added.push({ owner, key: f.key, spec: f.spec });
+      }
+      for (const [key, json] of before) {
+        if (seen.has(key)) continue;
+        del.run(d, key);
+        removed.push({ owner, key, spec: fromJson(json) as S });
+      }
+      return { added, removed };
+    })();
+  }
+
+  /** Add or replace one desired flow. Returns false when it was already desired as is. */
+  putFlow<S>(dpid: bigint, owner: string, key: string, spec: S): boolean {
+    const json = toJson(spec);
+    const old = this.db.prepare('SELECT spec FROM flows WHERE dpid = ? AND key = ?').get(dpid.toString(), key) as { spec: string } | undefined;
+    if (old?.spec === json) return false;
+    this.db.prepare('INSERT INTO flows (dpid, key, owner, spec) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, spec = excluded.spec')
+      .run(dpid.toString(), key, owner, json);
+    return true;
+  }
+
+  deleteFlow(dpid: bigint, key: string): boolean {
+    return this.db.prepare('DELETE FROM flows WHERE dpid = ? AND key = ?').run(dpid.toString(), key).changes > 0;
+  }
+
+  // ---------------------------------------------------------------- groups and meters
+
+  objects<S>(kind: ObjectKind, dpid: bigint): StoredObject<S>[] {
+    return (this.db.prepare('SELECT owner, id, spec FROM objects WHERE kind = ? AND dpid = ? ORDER BY id').all(kind, dpid.toString()) as { owner: string; id: number; spec: string }[])
+      .map((r) => ({ owner: r.owner, id: r.id, spec: fromJson(r.spec) as S }));
+  }
+
+  putObject<S>(kind: ObjectKind, dpid: bigint, owner: string, id: number, spec: S): boolean {
+    const json = toJson(spec);
+    const old = this.db.prepare('SELECT spec FROM objects WHERE kind = ? AND dpid = ? AND id = ?').get(kind, dpid.toString(), id) as { spec: string } | undefined;
+    if (old?.spec === json) return false;
+    this.db.prepare('INSERT INTO objects (kind, dpid, id, owner, spec) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, dpid, id) DO UPDATE SET owner = excluded.owner, spec = excluded.spec')
+      .run(kind, dpid.toString(), id, owner, json);
+    return true;
+  }
+
+  deleteObject(kind: ObjectKind, dpid: bigint, id: number): boolean {
+    return this.db.prepare('DELETE FROM objects WHERE kind = ? AND dpid = ? AND id = ?').run(kind, dpid.toString(), id).changes > 0;
+  }
+
+  // ---------------------------------------------------------------- master lease
+
+  /**
+   * Take or renew the named lease for `holder` until now+ttl. Succeeds when the lease is
+   * free, expired, or already ours. A change of holder increments the generation, which
+   * becomes the OpenFlow ROLE_REQUEST generation_id (§6.3.6: switches refuse stale ones).
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now = Date.now()): { held: boolean; generation: bigint; holder: string | null } {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT holder, expires_ms, generation FROM leases WHERE name = ?').get(name) as { holder: string; expires_ms: number; generation: number } | undefined;
+      if (!row) {
+        this.db.prepare('INSERT INTO leases (name, holder, expires_ms, generation) VALUES (?, ?, ?, 1)').run(name, holder, now + ttlMs);
+        return { held: true, generation: 1n, holder };
+      }
+      if (row.holder === holder || row.expires_ms < now) {
+        const gen = row.holder === holder ? row.generation : row.generation + 1;
+        this.db.prepare('UPDATE leases SET holder = ?, expires_ms = ?, generation = ? WHERE name = ?').run(holder, now + ttlMs, gen, name);
+        return { held: true, generation: BigInt(gen), holder };
+      }
+      return { held: false, generation: BigInt(row.generation), holder: row.holder };
+    }).immediate();
+  }
+
+  releaseLease(name: string, holder: string): void {
+    this.db.prepare('UPDATE leases SET expires_ms = 0 WHERE name = ? AND holder = ?').run(name, holder);
+  }
+}
