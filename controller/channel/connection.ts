@@ -227,9 +227,7 @@ export class Connection {
       frames = this.framer.push(chunk);
     } catch (e) {
       if (!(e instanceof OfpError)) throw e;
-      this.log.warn({ peer: this.peer, err: e.message }, 'unframeable stream from peer');
-      this.sendError(e, chunk);
-      this.close(`unframeable stream: ${e.message}`);
+      this.unframeable(e, chunk);
       return;
     }
     for (const bytes of frames) {
@@ -246,6 +244,14 @@ export class Connection {
       }
       this.dispatch(msg);
     }
+    // Whole messages before an unframeable header were handled above; now close.
+    if (this.framer.failure && this.closedReason === null) this.unframeable(this.framer.failure, chunk);
+  }
+
+  private unframeable(e: OfpError, chunk: Uint8Array): void {
+    this.log.warn({ peer: this.peer, err: e.message }, 'unframeable stream from peer');
+    this.sendError(e, chunk.subarray(Math.max(0, e.offset)));
+    this.close(`unframeable stream: ${e.message}`);
   }
 
   private dispatch(msg: Message): void {

@@ -61,7 +61,14 @@ export function decode(buf: Uint8Array, offset = 0): Message {
   const base = offset + buf.byteOffset;
   const end = base + h.length;
   const views = viewsOf(buf);
-  const v = c.dec(views.dv, views.b, base, end);
+  let v: unknown;
+  try {
+    v = c.dec(views.dv, views.b, base, end);
+  } catch (e) {
+    // Decoders see offsets in the underlying ArrayBuffer; report them in the caller's buffer.
+    if (e instanceof OfpError) throw e.rebase(buf.byteOffset);
+    throw e;
+  }
   if (R.p !== end) {
     throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${typeName[h.type]} has ${end - R.p} bytes after its last field`, R.p - buf.byteOffset, typeName[h.type]);
   }

@@ -15,13 +15,19 @@ export class OfpError extends Error {
     readonly errType: number,
     /** the code within that type, e.g. OFPBRC.BAD_LEN */
     readonly errCode: number,
-    message: string,
-    /** byte offset in the decoded buffer where the problem was found, if known */
+    /** what is wrong, without type/code/offset */
+    readonly detail: string,
+    /** byte offset in the decoded message where the problem was found, if known */
     readonly offset = -1,
     /** the field that was being decoded or encoded */
     readonly path = '',
   ) {
-    super(`${errorName(errType, errCode)}: ${path ? path + ': ' : ''}${message}${offset >= 0 ? ` (at byte ${offset})` : ''}`);
+    super(`${errorName(errType, errCode)}: ${path ? path + ': ' : ''}${detail}${offset >= 0 ? ` (at byte ${offset})` : ''}`);
+  }
+
+  /** The same error with its offset made relative to another origin. */
+  rebase(origin: number): OfpError {
+    return this.offset < 0 ? this : new OfpError(this.errType, this.errCode, this.detail, this.offset - origin, this.path);
   }
 }
 

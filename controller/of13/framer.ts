@@ -28,9 +28,14 @@ export class Framer {
   /** Bytes held for an incomplete message. */
   get buffered(): number { return this.pendingLen; }
 
+  /** The error that ended the stream, once one has. */
+  get failure(): OfpError | null { return this.failed; }
+
   /**
    * Feed one chunk; returns the messages it completes (each a view of exactly one message).
-   * Throws OfpError (and keeps throwing it) once the stream is unrecoverable.
+   * When the stream turns unrecoverable, the messages before the bad header are still
+   * returned, `failure` is set, and this and every later push throws once nothing is left
+   * to return.
    */
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.failed) throw this.failed;
@@ -46,7 +51,8 @@ export class Framer {
       if (len < OFP_HEADER_LEN || len > this.maxLength) {
         this.failed = new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `message length ${len} is outside 8..${this.maxLength}`, p, 'header.length');
         this.pending = null; this.pendingLen = 0;
-        throw this.failed;
+        if (out.length === 0) throw this.failed;
+        return out;
       }
       if (buf.length - p < len) break;
       out.push(buf.subarray(p, p + len));

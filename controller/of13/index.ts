@@ -8,7 +8,7 @@ export { decode, encode, encodingLength, decodeHeader, messageTypeName, type Hea
 export type { Message, MessageType, Msg, MultipartRequest, MultipartReply, MultipartReplyBody, MultipartRequestBody, ErrorMsg } from './spec/messages.js';
 export { MessageLayouts, MultipartRequestBodies, MultipartReplyBodies } from './spec/messages.js';
 export {
-  OXM_BASIC, registerOxm, oxmDef, oxmDefs, checkMatch,
+  OXM_BASIC, registerOxm, oxmDef, oxmDefs, checkMatch, isOxmUnknown,
   type OxmField, type OxmBasic, type OxmUnknown, type OxmDef, type Match, type OxmFieldName,
 } from './spec/oxm.js';
 export { registerExperimenterAction, type Action, type ActionType, type ExperimenterActionDef } from './spec/actions.js';

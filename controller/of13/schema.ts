@@ -149,7 +149,41 @@ export interface Codec<V> {
 const HEX: string[] = [];
 const DEC: string[] = [];
 for (let i = 0; i < 256; i++) { HEX.push(i.toString(16).padStart(2, '0')); DEC.push(String(i)); }
-const textDecoder = new TextDecoder('utf-8');
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Fixed strings are UTF-8 in practice, but a switch may send any bytes. Bytes that are not
+ * valid UTF-8 decode to U+DC80..U+DCFF (the "surrogateescape" of Python's PEP 383) and encode
+ * back to the same byte, so whatever decodes re-encodes identically.
+ */
+const ESCAPED = /[\uDC80-\uDCFF]/;
+function decodeSurrogateEscape(b: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n > 0 && i + n <= b.length) {
+      try {
+        out += strictDecoder.decode(b.subarray(i, i + n));
+        i += n;
+        continue;
+      } catch { /* not a valid sequence: escape the byte */ }
+    }
+    out += String.fromCharCode(0xdc00 + c);
+    i++;
+  }
+  return out;
+}
+function encodeSurrogateEscape(s: string): Uint8Array {
+  const parts: number[] = [];
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0xdc80 && cp <= 0xdcff) parts.push(cp - 0xdc00);
+    else parts.push(...textEncoder.encode(ch));
+  }
+  return Uint8Array.from(parts);
+}
 const textEncoder = new TextEncoder();
 
 export function fail(err: ErrPair, msg: string, off: number, path: string): never {
@@ -161,6 +195,17 @@ export function badValue(path: string, v: unknown, want: string): never {
   throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `cannot encode ${shown}: expected ${want}`, -1, path);
 }
 
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+}
+
+/** Encode-side check of a plain unsigned integer of `bits` bits. */
+export function checkUint(v: unknown, bits: 8 | 16 | 32, path: string): number {
+  const max = bits === 32 ? 0xffffffff : (1 << bits) - 1;
+  if (typeof v !== 'number' || !(v >= 0 && v <= max) || v !== Math.floor(v)) badValue(path, v, `an integer in 0..${max}`);
+  return v;
+}
+
 export const H = {
   fail,
   badValue,
@@ -170,9 +215,9 @@ export const H = {
   putMac(s: string, b: Uint8Array, o: number, path: string): void {
     if (typeof s !== 'string' || s.length !== 17) badValue(path, s, 'a MAC address aa:bb:cc:dd:ee:ff');
     for (let i = 0; i < 6; i++) {
-      const v = parseInt(s.substr(i * 3, 2), 16);
-      if (!(v >= 0) || (i < 5 && s.charCodeAt(i * 3 + 2) !== 58)) badValue(path, s, 'a MAC address aa:bb:cc:dd:ee:ff');
-      b[o + i] = v;
+      const hi = hexDigit(s.charCodeAt(i * 3)), lo = hexDigit(s.charCodeAt(i * 3 + 1));
+      if (hi < 0 || lo < 0 || (i < 5 && s.charCodeAt(i * 3 + 2) !== 58)) badValue(path, s, 'a MAC address aa:bb:cc:dd:ee:ff');
+      b[o + i] = (hi << 4) | lo;
     }
   },
   ipv4(b: Uint8Array, o: number): string {
@@ -245,15 +290,25 @@ export const H = {
     let ascii = true;
     for (let i = o; i < e; i++) if (b[i] > 0x7f) { ascii = false; break; }
     if (ascii) return String.fromCharCode.apply(null, b.subarray(o, e) as unknown as number[]);
-    return textDecoder.decode(b.subarray(o, e));
+    try {
+      return strictDecoder.decode(b.subarray(o, e));
+    } catch {
+      return decodeSurrogateEscape(b.subarray(o, e));
+    }
   },
   putStr(s: string, b: Uint8Array, o: number, n: number, path: string): void {
     if (typeof s !== 'string') badValue(path, s, 'a string');
-    const bytes = textEncoder.encode(s);
-    // The field keeps a terminating NUL (ofp_port.name, ofp_desc strings are NUL-terminated).
-    if (bytes.length > n - 1) badValue(path, s, `a string of at most ${n - 1} bytes`);
+    const bytes = ESCAPED.test(s) ? encodeSurrogateEscape(s) : textEncoder.encode(s);
+    // The spec's strings are NUL-terminated, but switches do send names filling all n bytes;
+    // accept those too, so that whatever decodes re-encodes.
+    if (bytes.length > n) badValue(path, s, `a string of at most ${n} bytes`);
     b.set(bytes, o);
     b.fill(0, o + bytes.length, o + n);
+  },
+  /** Length of a byte field, for sizes; anything else is refused like encode refuses it. */
+  len(v: Uint8Array, path: string): number {
+    if (!(v instanceof Uint8Array)) badValue(path, v, 'bytes (Uint8Array)');
+    return v.length;
   },
   copy(b: Uint8Array, from: number, to: number): Uint8Array {
     return Uint8Array.prototype.slice.call(b, from, to);
@@ -370,6 +425,7 @@ function compileStruct(s: StructNode<Fields>): Codec<any> {
     dec.push(`if (L < ${minSize} || L > end - p) fail(${E}, "${s.name} length " + L + " is not within ${minSize}.." + (end - p), p, ${path(lenField.name)});`);
     dec.push(`end = p + L;`);
   }
+  enc.push(`if (v === null || typeof v !== "object") badValue(${J(s.name)}, v, "an object");`);
   enc.push('const p0 = p;');
   // `base` is the expression the current constant offset `k` is relative to.
   let base = 'p';
@@ -393,7 +449,7 @@ function compileStruct(s: StructNode<Fields>): Codec<any> {
         ret.push(`${name}: f_${name}`);
         const max = UINT_MAX[n.k];
         const ok = n.k === 'u32' ? '(x >>> 0) === x' : `(x & ${max}) === x`;
-        enc.push(`{ const x = ${v}; if ((${ok}) === false) badValue(${pth}, x, "an integer in 0..${max}");`);
+        enc.push(`{ const x = ${v}; if (typeof x !== "number" || (${ok}) === false) badValue(${pth}, x, "an integer in 0..${max}");`);
         enc.push(n.k === 'u8' ? `b[${o}] = x; }` : n.k === 'u16' ? `b[${o}] = x >>> 8; b[${o}+1] = x & 255; }`
           : n.k === 'u24' ? `b[${o}] = x >>> 16; b[${o}+1] = (x >>> 8) & 255; b[${o}+2] = x & 255; }` : `dv.setUint32(${o}, x); }`);
         break;
@@ -462,7 +518,7 @@ function compileStruct(s: StructNode<Fields>): Codec<any> {
         if (n.k === 'rest') {
           dec.push(`const f_${name} = H.copy(b, q, ${lim}); q = ${lim};`);
           enc.push(`H.putBytes(${v}, b, q, -1, ${pth}); q += ${v}.length;`);
-          size.push(`${v}.length`);
+          size.push(`H.len(${v}, ${pth})`);
         } else if (n.k === 'list') {
           const c = dep(compileListNode(n));
           dec.push(`const f_${name} = ${c}.dec(dv, b, q, ${lim}); q = R.p;`);
@@ -525,7 +581,7 @@ function compileStruct(s: StructNode<Fields>): Codec<any> {
       `// ${node.name}\nconst fail = H.fail, badValue = H.badValue;\n` +
       `function dec(dv, b, p, end) {\nconst end0 = end;\n${dec.join('\n')}\nreturn { ${ret.join(', ')} };\n}\n` +
       `function enc(v, dv, b, p) {\n${enc.join('\n')}\n}\n` +
-      `function size(v) {\n${sizeBody}\n}\n` +
+      `function size(v) {\nif (v === null || typeof v !== "object") badValue(${JSON.stringify(node.name)}, v, "an object");\n${sizeBody}\n}\n` +
       `return { dec, enc, size, fixed: ${fixed} };`;
     sources.set(node, src);
     try {
@@ -651,7 +707,8 @@ function compileUnion(u: UnionNode<unknown>): Codec<any> {
     enc(v, dv, b, p) {
       ensure();
       if (u.fallback && v?.type === 'UNKNOWN') {
-        const n = 4 + v.data.length;
+        checkUint(v.code, 16, `${u.name}.code`);
+        const n = 4 + H.len(v.data, `${u.name}.data`);
         b[p] = v.code >>> 8; b[p + 1] = v.code & 255; b[p + 2] = n >>> 8; b[p + 3] = n & 255;
         b.set(v.data, p + 4);
         let e = p + n;
@@ -671,7 +728,7 @@ function compileUnion(u: UnionNode<unknown>): Codec<any> {
     },
     size(v) {
       ensure();
-      if (u.fallback && v?.type === 'UNKNOWN') return u.unpadded ? pad8(4 + v.data.length) : 4 + v.data.length;
+      if (u.fallback && v?.type === 'UNKNOWN') { const n = 4 + H.len(v.data, `${u.name}.data`); return u.unpadded ? pad8(n) : n; }
       const cs = byName.get(v?.type);
       if (!cs) badValue(u.name, v?.type, `a ${u.name} type (${[...byName.keys()].join(', ')})`);
       const n = 4 + cs.c.size(v);

@@ -82,7 +82,7 @@ const CONTROLLER = 0xfffffffd;
 const matchV4Tcp: readonly OxmField[] = [
   { field: 'in_port', value: 3 },
   { field: 'in_phy_port', value: 3 },
-  { field: 'metadata', value: 0x0123456789abcdefn, mask: 0xffffffff0000ffffn },
+  { field: 'metadata', value: 0x012345670000cdefn, mask: 0xffffffff0000ffffn },
   { field: 'eth_dst', value: '00:1b:21:3c:4d:00', mask: 'ff:ff:ff:ff:ff:00' },
   { field: 'eth_src', value: '52:54:00:12:34:56' },
   { field: 'eth_type', value: 0x0800 },

@@ -55,8 +55,9 @@ export function internetChecksum(data: Uint8Array): number {
   const even = data.length & ~1;
   for (let i = 0; i < even; i += 2) sum += (data[i] << 8) | data[i + 1];
   if (data.length & 1) sum += data[data.length - 1] << 8;
-  // end-around carry: fold the carries back in until the sum fits 16 bits
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  // end-around carry: fold the carries back in until the sum fits 16 bits (plain arithmetic,
+  // not >>>, so sums above 2^32 from very long inputs fold correctly too)
+  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
   return ~sum & 0xffff;
 }
 

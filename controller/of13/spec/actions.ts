@@ -8,7 +8,7 @@
  * experimenter, data }` and re-encode byte for byte (Nicira actions in the test vectors).
  */
 import {
-  fail, badValue, struct, union, custom, codec, u8, u16, u32, pad, H, R,
+  fail, badValue, checkUint, struct, union, custom, codec, u8, u16, u32, pad, H, R,
   type Case, type Codec, type Fields, type InferFields, type StructNode, type ErrPair,
 } from '../schema.js';
 import { OFPAT, OFPET, OFPBAC } from './enums.js';
@@ -57,11 +57,13 @@ const setField: Codec<ActionSetField> = {
     return { type: 'SET_FIELD', field };
   },
   enc(v, dv, b, p) {
+    if (v.field === null || typeof v.field !== 'object') badValue('SET_FIELD.field', v.field, 'an OXM field');
     let q = oxmCodec.enc(v.field, dv, b, p);
     while ((q - p + 4) % 8 !== 0) b[q++] = 0;
     return q;
   },
   size(v) {
+    if (v.field === null || typeof v.field !== 'object') badValue('SET_FIELD.field', v.field, 'an OXM field');
     return ((oxmCodec.size(v.field) + 4 + 7) & ~7) - 4;
   },
 };
@@ -104,7 +106,7 @@ const experimenter: Codec<ActionExperimenter> = {
     return { type: 'EXPERIMENTER', experimenter: exp, data: H.copy(b, p + 4, end) };
   },
   enc(v, dv, b, p) {
-    dv.setUint32(p, v.experimenter >>> 0);
+    dv.setUint32(p, checkUint(v.experimenter, 32, 'EXPERIMENTER.experimenter'));
     let q: number;
     if ('name' in v && typeof v.name === 'string') {
       const entry = expByName.get(v.name);
@@ -125,7 +127,7 @@ const experimenter: Codec<ActionExperimenter> = {
       if (!entry) badValue('EXPERIMENTER', v.name, 'a registered experimenter action');
       return ((4 + 4 + 2 + entry.c.size(v) + 7) & ~7) - 4;
     }
-    return 4 + (v as { data: Uint8Array }).data.length;
+    return 4 + H.len((v as { data: Uint8Array }).data, 'EXPERIMENTER.data');
   },
 };
 

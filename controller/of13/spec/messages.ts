@@ -8,7 +8,7 @@
  * dispatched by small codecs below, still from these tables.
  */
 import {
-  fail, badValue, struct, list, custom, codec, arr, u8, u16, u32, u64, mac, pad, rest, lenOf, H, R,
+  fail, badValue, checkUint, struct, list, custom, codec, arr, u8, u16, u32, u64, mac, pad, rest, lenOf, H, R,
   type Case, type Codec, type Fields, type Infer, type StructNode,
 } from '../schema.js';
 import { OFPET, OFPBRC, OFPMP, OFPBAC, type MultipartTypeName } from './enums.js';
@@ -89,20 +89,25 @@ const errorCodec: Codec<ErrorMsg> = {
     return { type: 'ERROR', xid, err_type: errType, code, data: H.copy(b, p + 12, end) };
   },
   enc(v, dv, b, p) {
-    dv.setUint32(p + 4, v.xid >>> 0);
-    b[p + 8] = v.err_type >>> 8; b[p + 9] = v.err_type & 255;
+    dv.setUint32(p + 4, checkUint(v.xid, 32, 'ERROR.xid'));
+    const t = checkUint(v.err_type, 16, 'ERROR.err_type');
+    b[p + 8] = t >>> 8; b[p + 9] = t & 255;
     let q = p + 12;
-    if ('experimenter' in v && v.err_type === 0xffff) {
-      b[p + 10] = v.exp_type >>> 8; b[p + 11] = v.exp_type & 255;
-      dv.setUint32(q, v.experimenter >>> 0); q += 4;
+    if ('experimenter' in v && t === 0xffff) {
+      const e = checkUint(v.exp_type, 16, 'ERROR.exp_type');
+      b[p + 10] = e >>> 8; b[p + 11] = e & 255;
+      dv.setUint32(q, checkUint(v.experimenter, 32, 'ERROR.experimenter')); q += 4;
     } else {
-      const c = (v as { code: number }).code;
+      const c = checkUint((v as { code: number }).code, 16, 'ERROR.code');
       b[p + 10] = c >>> 8; b[p + 11] = c & 255;
     }
     H.putBytes(v.data, b, q, -1, 'ERROR.data');
     return q + v.data.length;
   },
-  size: (v) => (v.err_type === 0xffff && 'experimenter' in v ? 16 : 12) + v.data.length,
+  size: (v) => {
+    if (v === null || typeof v !== 'object') badValue('ERROR', v, 'an object');
+    return (v.err_type === 0xffff && 'experimenter' in v ? 16 : 12) + H.len(v.data, 'ERROR.data');
+  },
 };
 
 // ---------------------------------------------------------------- MULTIPART (§7.3.5)
@@ -167,13 +172,15 @@ function multipartCodec(type: 'MULTIPART_REQUEST' | 'MULTIPART_REPLY', bodies: B
       ensure();
       const m = byName.get(v.mp_type);
       if (!m) badValue(`${type}.mp_type`, v.mp_type, 'a multipart type name');
-      dv.setUint32(p + 4, v.xid >>> 0);
-      b[p + 8] = m.tag >>> 8; b[p + 9] = m.tag & 255; b[p + 10] = v.flags >>> 8; b[p + 11] = v.flags & 255;
+      dv.setUint32(p + 4, checkUint(v.xid, 32, `${type}.xid`));
+      const flags = checkUint(v.flags, 16, `${type}.flags`);
+      b[p + 8] = m.tag >>> 8; b[p + 9] = m.tag & 255; b[p + 10] = flags >>> 8; b[p + 11] = flags & 255;
       b.fill(0, p + 12, p + 16);
       return m.c.enc(v.body, dv, b, p + 16);
     },
     size(v) {
       ensure();
+      if (v === null || typeof v !== 'object') badValue(type, v, 'an object');
       const m = byName.get(v.mp_type);
       if (!m) badValue(`${type}.mp_type`, v.mp_type, 'a multipart type name');
       return 16 + m.c.size(v.body);

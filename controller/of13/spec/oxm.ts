@@ -8,7 +8,7 @@
  * `registerOxm` by extensions; an OXM nobody registered decodes to an `OxmUnknown` that
  * re-encodes byte for byte.
  */
-import { fail, badValue, custom, H, R, type Codec } from '../schema.js';
+import { fail, badValue, checkUint, custom, H, R, type Codec } from '../schema.js';
 import { OfpError } from '../errors.js';
 import { OFPET, OFPBMC, OFPXMC, OFPMT, OFPVID_PRESENT } from './enums.js';
 
@@ -244,9 +244,13 @@ export const oxmCodec: Codec<OxmField> = {
     return hasmask ? { field: d.name, value, mask: e.read(b, dv, o + e.extra + d.width) } as OxmField : { field: d.name, value } as OxmField;
   },
   enc(v, dv, b, p) {
+    if (v === null || typeof v !== 'object') badValue('oxm', v, 'an OXM field');
     if (v.field === 'unknown') {
       const u = v as OxmUnknown;
       if (!(u.body instanceof Uint8Array) || u.body.length > 255) badValue('oxm.unknown', u.body, 'at most 255 bytes');
+      checkUint(u.oxm_class, 16, 'oxm.unknown.oxm_class');
+      if (typeof u.hasmask !== 'boolean') badValue('oxm.unknown.hasmask', u.hasmask, 'a boolean');
+      if (checkUint(u.oxm_field, 8, 'oxm.unknown.oxm_field') > 127) badValue('oxm.unknown.oxm_field', u.oxm_field, 'a 7-bit field number');
       b[p] = u.oxm_class >>> 8; b[p + 1] = u.oxm_class & 255; b[p + 2] = (u.oxm_field << 1) | (u.hasmask ? 1 : 0); b[p + 3] = u.body.length;
       b.set(u.body, p + 4);
       return p + 4 + u.body.length;
@@ -268,7 +272,8 @@ export const oxmCodec: Codec<OxmField> = {
     return o + d.width;
   },
   size(v) {
-    if (v.field === 'unknown') return 4 + (v as OxmUnknown).body.length;
+    if (v === null || typeof v !== 'object') badValue('oxm', v, 'an OXM field');
+    if (v.field === 'unknown') return 4 + H.len((v as OxmUnknown).body, 'oxm.unknown.body');
     const e = byName.get(v.field);
     if (!e) badValue('oxm', v.field, 'a registered OXM field name');
     return 4 + e.extra + e.def.width * (v.mask !== undefined && v.mask !== null ? 2 : 1);
@@ -374,4 +379,9 @@ export function checkMatch(m: Match): void {
     }
     seen.set(d.name, x);
   }
+}
+
+/** Narrow an OXM to the unregistered kind (its `field` is 'unknown'). */
+export function isOxmUnknown(f: OxmField): f is OxmUnknown {
+  return f.field === 'unknown';
 }

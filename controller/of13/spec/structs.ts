@@ -3,7 +3,7 @@
  * ports, buckets, meter bands, queues, table-feature properties, hello elements.
  */
 import {
-  fail, badValue, struct, union, list, custom, u8, u16, u32, u64, mac, str, pad, rest, len16, len16Unpadded, H, R,
+  fail, badValue, checkUint, struct, union, list, custom, u8, u16, u32, u64, mac, str, pad, rest, len16, len16Unpadded, H, R,
   type Case, type Codec, type Fields, type Infer,
 } from '../schema.js';
 import {
@@ -12,7 +12,7 @@ import {
 import { action } from './actions.js';
 import { match } from './oxm.js';
 import { instruction } from './instructions.js';
-import { oxmDefs } from './oxm.js';
+import { oxmDefs, oxmDef } from './oxm.js';
 
 export const OFP_MAX_PORT_NAME_LEN = 16;
 export const OFP_MAX_TABLE_NAME_LEN = 32;
@@ -100,11 +100,28 @@ const oxmIdCodec: Codec<OxmId> = {
     return experimenter === undefined ? id : { ...id, experimenter };
   },
   enc(v, dv, b, p) {
+    if (v === null || typeof v !== 'object') badValue('oxm_id', v, 'an OXM id');
+    if (typeof v.hasmask !== 'boolean') badValue('oxm_id.hasmask', v.hasmask, 'a boolean');
+    // The experimenter id is present exactly for class 0xFFFF (§7.2.3.2).
+    if ((v.oxm_class === OFPXMC.EXPERIMENTER) !== ('experimenter' in v && v.experimenter !== undefined)) {
+      badValue('oxm_id.experimenter', v.experimenter, v.oxm_class === OFPXMC.EXPERIMENTER ? 'an experimenter id (class 0xFFFF)' : 'no experimenter id (class is not 0xFFFF)');
+    }
+    // A registered name must agree with the numbers it stands for.
+    const def = v.field !== 'unknown' ? oxmDef(v.field) : undefined;
+    if (v.field !== 'unknown' && (!def || def.oxmClass !== v.oxm_class || def.field !== v.oxm_field)) {
+      badValue('oxm_id.field', v.field, `'unknown' or the registered name of class ${v.oxm_class} field ${v.oxm_field}`);
+    }
+    checkUint(v.oxm_class, 16, 'oxm_id.oxm_class');
+    if (checkUint(v.oxm_field, 8, 'oxm_id.oxm_field') > 127) badValue('oxm_id.oxm_field', v.oxm_field, 'a 7-bit field number');
+    checkUint(v.length, 8, 'oxm_id.length');
     b[p] = v.oxm_class >>> 8; b[p + 1] = v.oxm_class & 255; b[p + 2] = (v.oxm_field << 1) | (v.hasmask ? 1 : 0); b[p + 3] = v.length;
-    if (v.oxm_class === OFPXMC.EXPERIMENTER) { dv.setUint32(p + 4, (v.experimenter ?? 0) >>> 0); return p + 8; }
+    if (v.oxm_class === OFPXMC.EXPERIMENTER) { dv.setUint32(p + 4, checkUint(v.experimenter, 32, 'oxm_id.experimenter')); return p + 8; }
     return p + 4;
   },
-  size: (v) => (v.oxm_class === OFPXMC.EXPERIMENTER ? 8 : 4),
+  size: (v) => {
+    if (v === null || typeof v !== 'object') badValue('oxm_id', v, 'an OXM id');
+    return v.oxm_class === OFPXMC.EXPERIMENTER ? 8 : 4;
+  },
 };
 const oxmIds = list(custom('oxm_id', oxmIdCodec), TF_LEN);
 const instIds = list(tlvId, TF_LEN);
