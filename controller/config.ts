@@ -26,6 +26,10 @@ export const ConfigSchema = z.object({
   lease_ttl_ms: z.number().int().min(300).max(600_000).default(3000),
   echo_interval_ms: z.number().int().min(100).default(5000),
   dead_after_ms: z.number().int().min(300).default(15000),
+  /** Optional apps. learning: reactive learning switch answering packet-ins with packet-outs. */
+  apps: z.object({
+    learning: z.object({ max_macs: z.number().int().min(1).default(100_000) }).strict().optional(),
+  }).strict().default({}),
   switches: z.array(z.object({
     dpid,
     patches: z.array(z.tuple([port, port])).default([]),

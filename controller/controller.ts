@@ -8,6 +8,7 @@ import { listen, connectActive, parseTarget, type Listener } from './channel/lis
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { proactiveApp } from '../apps/proactive/app.js';
+import { learningApp } from '../apps/learning/app.js';
 
 export interface RunningController {
   readonly runtime: Runtime;
@@ -29,6 +30,7 @@ export async function startController(cfg: Config, log: Logger): Promise<Running
       ...(s.service_tables ? { serviceTables: s.service_tables } : {}),
     })),
   });
+  if (cfg.apps.learning) runtime.register(learningApp, { maxMacs: cfg.apps.learning.max_macs });
   const accept = (s: import('node:net').Socket) => { void runtime.accept(s); };
   const listener = cfg.listen ? await listen(cfg.listen, accept, log) : null;
   const active = cfg.connect.map((t) => connectActive(parseTarget(t), accept, log, cfg.listen?.tls));

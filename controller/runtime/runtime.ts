@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { BehaviorSubject, Subject, Observable, concatMap, type Subscription } from 'rxjs';
+import { BehaviorSubject, Subject, Observable, type Subscription } from 'rxjs';
 import { OFPCR_ROLE, type Msg } from '../of13/index.js';
 import { flowDeleteStrict, groupMod, meterMod } from '../of13/builders.js';
 import { Connection, type ConnectionOptions } from '../channel/connection.js';
@@ -120,14 +120,42 @@ export class Runtime {
       flowRemoved$: this.perDatapath((dp) => dp.flowRemoved$),
       desiredFlows: (dpid) => this.store.flows<FlowSpec>(dpid).filter((f) => f.owner === app.name).map((f) => f.spec),
     };
-    const sub = app.start(ctx, opts).pipe(
-      concatMap(async (intent) => {
-        try { await this.apply(app.name, cookie, intent); } catch (e) {
+    const run = this.executor(app.name, cookie, log);
+    const sub = app.start(ctx, opts).subscribe({ next: run, error: (e) => log.error({ err: (e as Error).message }, 'app stream failed') });
+    this.apps.set(app.name, { app, sub, cookie });
+  }
+
+  /**
+   * Applies one app's intents in the order emitted. A packet-out with nothing queued before
+   * it is sent at once, synchronously (the reactive fast path: no promise, no store);
+   * everything else goes through the queue, one at a time.
+   */
+  private executor(owner: string, cookie: bigint, log: Logger): (i: Intent) => void {
+    const queue: Intent[] = [];
+    let running = false;
+    const drain = async () => {
+      running = true;
+      while (queue.length) {
+        const intent = queue.shift()!;
+        try { await this.apply(owner, cookie, intent); } catch (e) {
           log.error({ err: (e as Error).message, intent: intent.kind }, 'intent failed');
         }
-      }),
-    ).subscribe({ error: (e) => log.error({ err: (e as Error).message }, 'app stream failed') });
-    this.apps.set(app.name, { app, sub, cookie });
+      }
+      running = false;
+    };
+    return (intent) => {
+      if (!running && intent.kind === 'packet-out') {
+        try { this.sendPacketOut(intent); } catch (e) { log.warn({ err: (e as Error).message }, 'packet-out not sent'); }
+        return;
+      }
+      queue.push(intent);
+      if (!running) void drain();
+    };
+  }
+
+  private sendPacketOut(intent: Extract<Intent, { kind: 'packet-out' }>): void {
+    const dp = this.datapaths.get(intent.dpid);
+    if (dp?.conn && this.master) dp.conn.send({ type: 'PACKET_OUT', xid: dp.conn.nextXid(), ...intent.msg });
   }
 
   /** Streams of every datapath, present and future, merged; a datapath is subscribed once. */
@@ -153,10 +181,7 @@ export class Runtime {
     const dp = this.datapaths.get(intent.dpid);
     const live = dp?.conn && this.master && (dp.state$.value === 'ready') ? dp.conn : null;
     switch (intent.kind) {
-      case 'packet-out': {
-        if (dp?.conn && this.master) dp.conn.send({ type: 'PACKET_OUT', xid: dp.conn.nextXid(), ...intent.msg });
-        return;
-      }
+      case 'packet-out': this.sendPacketOut(intent); return;
       case 'flows': {
         for (const f of intent.flows) this.checkTable(owner, f.table_id);
         const { added, removed } = this.store.replaceFlows(intent.dpid, owner, intent.flows.map((spec) => ({ key: flowKey(spec), spec })));

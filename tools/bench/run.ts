@@ -3,10 +3,12 @@
  * last line one JSON object with the figures the issue names.
  */
 import { run as codec } from './codec.js';
+import { run as packetIn } from './packet_in.js';
 import type { BenchArgs } from './util.js';
 
 const BENCHES: Record<string, { about: string; run: (a: BenchArgs) => Promise<Record<string, unknown>> }> = {
   codec: { about: 'OpenFlow 1.3 decode/encode rates (FLOW_MOD, PACKET_IN, 100-flow reply) vs os-ken', run: codec },
+  'packet-in': { about: 'controller packet-in → packet-out rate and latency (cbench-like fake switches)', run: packetIn },
 };
 
 function usage(): string {
