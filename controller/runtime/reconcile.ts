@@ -8,7 +8,8 @@
  * delete stray flows, then stray groups and meters. A barrier confirms it all. Unchanged
  * entries get no message at all, so their counters and durations continue.
  */
-import { OFPFC, OFPGC, OFPMC } from '../of13/index.js';
+import { OFPFC, OFPGC, OFPMC, type Message } from '../of13/index.js';
+import { sendAll } from '../channel/batch.js';
 import {
   flowMod, flowDeleteStrict, groupMod, meterMod, flowStatsRequest, groupDescRequest, meterConfigRequest,
 } from '../of13/builders.js';
@@ -68,26 +69,26 @@ export async function reconcile(conn: Connection, desired: Desired): Promise<Rec
     }
   }
 
-  // ---- flows
+  // ---- flows: additions and replacements, then strays, in one batch (a bundle when large)
   const want = new Map(desired.flows.map((f) => [flowKey(f.spec), f]));
   const have = new Map<string, { table_id: number; priority: number; match: FlowSpec['match']; body: string }>();
   for (const part of flowParts) {
     if (part.mp_type !== 'FLOW') continue;
     for (const s of part.body) have.set(flowKey(s), { table_id: s.table_id, priority: s.priority, match: s.match, body: flowBody(s.cookie, s) });
   }
+  const flowMsgs: Message[] = [];
   for (const [key, f] of want) {
     const cur = have.get(key);
-    if (!cur) { conn.send(flowAdd(f.spec, f.cookie, conn.nextXid())); r.flowsAdded++; } else if (cur.body !== flowBody(f.cookie, f.spec)) {
-      conn.send(flowAdd(f.spec, f.cookie, conn.nextXid())); r.flowsReplaced++;
+    if (!cur) { flowMsgs.push(flowAdd(f.spec, f.cookie, 0)); r.flowsAdded++; } else if (cur.body !== flowBody(f.cookie, f.spec)) {
+      flowMsgs.push(flowAdd(f.spec, f.cookie, 0)); r.flowsReplaced++;
     } else r.flowsUnchanged++;
-    await conn.whenWritable();
   }
   for (const [key, cur] of have) {
     if (want.has(key)) continue;
-    conn.send(flowDeleteStrict({ xid: conn.nextXid(), table_id: cur.table_id, priority: cur.priority, match: cur.match }));
+    flowMsgs.push(flowDeleteStrict({ table_id: cur.table_id, priority: cur.priority, match: cur.match }));
     r.flowsDeleted++;
-    await conn.whenWritable();
   }
+  await sendAll(conn, flowMsgs);
 
   // ---- strays among groups and meters, after the flows that used them are gone
   const wantGroups = new Set(desired.groups.map((g) => g.group_id));

@@ -21,6 +21,7 @@ import { OFPCR_ROLE, type Msg } from '../of13/index.js';
 import { flowDeleteStrict, groupMod, meterMod } from '../of13/builders.js';
 import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
+import { sendAll } from '../channel/batch.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { Datapath } from './datapath.js';
@@ -186,9 +187,11 @@ export class Runtime {
         for (const f of intent.flows) this.checkTable(owner, f.table_id);
         const { added, removed } = this.store.replaceFlows(intent.dpid, owner, intent.flows.map((spec) => ({ key: flowKey(spec), spec })));
         if (!live || (!added.length && !removed.length)) return;
-        for (const f of removed) live.send(flowDeleteStrict({ xid: live.nextXid(), ...f.spec as FlowSpec }));
-        for (const f of added) { live.send(flowAdd(f.spec as FlowSpec, cookie, live.nextXid())); await live.whenWritable(); }
-        await live.barrier();
+        await sendAll(live, [
+          ...removed.map((f) => flowDeleteStrict({ ...(f.spec as FlowSpec) })),
+          ...added.map((f) => flowAdd(f.spec as FlowSpec, cookie, 0)),
+        ]);
+        await live.barrier(60_000);
         return;
       }
       case 'flow-add': {

@@ -148,7 +148,7 @@ t.test('flow-install peers: our FLOW_MODs, ovs-ofctl lines and os-ken install th
   const port = await freePort();
   await ovs.addBridge(BENCH_BRIDGE, benchBridgeOptions([`tcp:127.0.0.1:${port}`]));
   const flows = benchFlows(300);
-  const expected = flows.map(toDumpText).sort();
+  const expected = flows.map((f) => toDumpText(f)).sort();
 
   // a fake controller sends the flows as codec-encoded FLOW_MODs, then a barrier
   const errors: number[] = [];

@@ -66,8 +66,8 @@ export function toOfctlLine(f: BenchFlow): string {
 }
 
 /** The flow as `parseDumpFlows` (test/support/ovs.ts) prints it after OVS installed it. */
-export function toDumpText(f: BenchFlow): string {
-  return `table=${f.table_id}, priority=${f.priority},ip,in_port=${f.in_port},nw_dst=${f.ipv4_dst} actions=output:${f.output}`;
+export function toDumpText(f: BenchFlow, cookie = 0n): string {
+  return `${cookie ? `cookie=0x${cookie.toString(16)}, ` : ''}table=${f.table_id}, priority=${f.priority},ip,in_port=${f.in_port},nw_dst=${f.ipv4_dst} actions=output:${f.output}`;
 }
 
 /** The flow as our codec's FLOW_MOD (OFPFC_ADD, no buffer, cookie 0). */
@@ -95,7 +95,7 @@ export function benchBridgeOptions(controllers: readonly string[] = []): BridgeO
 }
 
 /** Fails unless the bridge holds exactly flows.length flows and the first and last of them are installed as expected. */
-export async function verifyInstalled(ovs: Ovs, br: string, flows: readonly BenchFlow[]): Promise<void> {
+export async function verifyInstalled(ovs: Ovs, br: string, flows: readonly BenchFlow[], cookie = 0n): Promise<void> {
   const agg = await ovs.dumpAggregate(br);
   if (agg.flow_count !== flows.length) {
     throw new OvsError(`expected ${flows.length} flows in ${br}, dump-aggregate says flow_count=${agg.flow_count}`);
@@ -104,7 +104,7 @@ export async function verifyInstalled(ovs: Ovs, br: string, flows: readonly Benc
     // dump-flows takes no priority; the exact nw_dst selects the one flow
     const m = `table=${f.table_id},in_port=${f.in_port},ip,nw_dst=${f.ipv4_dst}`;
     const got = parseDumpFlows(await ovs.ofctl('dump-flows', br, m)).map((x) => x.text);
-    if (got.length !== 1 || got[0] !== toDumpText(f)) {
+    if (got.length !== 1 || got[0] !== toDumpText(f, cookie)) {
       throw new OvsError(`flow ${m} not installed as expected: ${JSON.stringify(got)}`);
     }
   }
