@@ -38,7 +38,8 @@ const CONTROLLER_HELP = `usage: nfvnode controller --config FILE
 Runs the OpenFlow 1.3 controller: listens for switches (and/or connects to listening ones),
 keeps their flows equal to the desired state held in the SQLite store, and runs the apps.
 The configuration (YAML) is described in docs/controller.md. Logs are JSON lines on stderr
-(NFVNODE_LOG=debug|info|warn|error). SIGINT/SIGTERM stop it cleanly.`;
+(NFVNODE_LOG=debug|info|warn|error). SIGINT/SIGTERM stop it cleanly; SIGHUP reconciles every
+connected switch with the desired state at once.`;
 
 async function controllerCmd(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { console.log(CONTROLLER_HELP); return 0; }
@@ -52,6 +53,12 @@ async function controllerCmd(args: string[]): Promise<number> {
   }
   const log = createLogger('controller');
   const ctl = await startController(cfg, log);
+  // SIGHUP: reconcile every connected switch now (strays removed, missing flows added).
+  process.on('SIGHUP', () => {
+    for (const dp of ctl.runtime.datapaths.values()) {
+      if (dp.conn && ctl.runtime.isMaster) void ctl.runtime.reconcile(dp).catch((e) => log.error({ dpid: dp.id, err: (e as Error).message }, 'reconcile failed'));
+    }
+  });
   await new Promise<void>((resolve) => {
     const stop = () => { log.info('stopping'); void ctl.stop().then(resolve); };
     process.once('SIGINT', stop);
