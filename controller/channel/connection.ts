@@ -132,6 +132,31 @@ export class Connection {
     }
   }
 
+  /**
+   * Queue an already-encoded message (e.g. a desired flow's stored FLOW_MOD), with its xid
+   * replaced by `xid`. Same back-pressure rule as `send`.
+   */
+  sendBytes(wire: Uint8Array, xid: number): void {
+    if (this.closedReason !== null) throw new ChannelClosedError(`channel to ${this.peer} is closed: ${this.closedReason}`);
+    if (this.socket.writableLength > this.maxQueuedBytes) {
+      throw new BackpressureError(`peer ${this.peer} is not reading: ${this.socket.writableLength} bytes queued`);
+    }
+    if (wire.length < 8 || ((wire[2] << 8) | wire[3]) !== wire.length) throw new Error('sendBytes: not one whole OpenFlow message');
+    if (!this.out || this.out.length - this.outLen < 0xffff) {
+      if (this.out) this.flush();
+      this.out = Buffer.allocUnsafe(OUT_CHUNK * 2);
+      this.outLen = 0;
+    }
+    const at = this.outLen;
+    this.out.set(wire, at);
+    this.out[at + 4] = xid >>> 24; this.out[at + 5] = (xid >>> 16) & 255; this.out[at + 6] = (xid >>> 8) & 255; this.out[at + 7] = xid & 255;
+    this.outLen += wire.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
   /** Resolves when the socket's queue is below the limit again. */
   whenWritable(): Promise<void> {
     if (this.socket.writableLength <= this.maxQueuedBytes / 2) return Promise.resolve();

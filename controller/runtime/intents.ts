@@ -43,8 +43,18 @@ export type Intent =
   /** Not desired state: sent once, never persisted. */
   | { readonly kind: 'packet-out'; readonly dpid: bigint; readonly msg: Omit<Msg<'PACKET_OUT'>, 'type' | 'xid'> };
 
+/** Text of one OXM value: numbers, bigints and strings directly (the common, fast case). */
+function valueText(v: unknown): string {
+  switch (typeof v) {
+    case 'number': return String(v);
+    case 'bigint': return `${v}n`;
+    case 'string': return JSON.stringify(v);
+    default: return toJson(v);
+  }
+}
+
 function oxmKey(f: OxmField): string {
-  return f.field === 'unknown' ? `unknown:${toJson(f)}` : `${f.field}=${toJson(f.value)}${f.mask !== undefined ? '/' + toJson(f.mask) : ''}`;
+  return f.field === 'unknown' ? `unknown:${toJson(f)}` : `${f.field}=${valueText(f.value)}${f.mask !== undefined ? '/' + valueText(f.mask) : ''}`;
 }
 
 /** Canonical text of a match: fields sorted, so equal matches in any order compare equal. */

@@ -8,8 +8,8 @@
  * delete stray flows, then stray groups and meters. A barrier confirms it all. Unchanged
  * entries get no message at all, so their counters and durations continue.
  */
-import { OFPFC, OFPGC, OFPMC, type Message } from '../of13/index.js';
-import { sendAll } from '../channel/batch.js';
+import { OFPFC, OFPGC, OFPMC, type Msg } from '../of13/index.js';
+import { sendAll, type Outgoing } from '../channel/batch.js';
 import {
   flowMod, flowDeleteStrict, groupMod, meterMod, flowStatsRequest, groupDescRequest, meterConfigRequest,
 } from '../of13/builders.js';
@@ -19,7 +19,8 @@ import { flowKey, flowBody, type FlowSpec, type GroupSpec, type MeterSpec } from
 import { toJson } from '../store/json.js';
 
 export interface Desired {
-  readonly flows: readonly { readonly spec: FlowSpec; readonly cookie: bigint }[];
+  /** desired flows: the installing FLOW_MOD, decoded and as bytes */
+  readonly flows: readonly { readonly msg: Msg<'FLOW_MOD'>; readonly wire: Uint8Array }[];
   readonly groups: readonly GroupSpec[];
   readonly meters: readonly MeterSpec[];
 }
@@ -70,17 +71,17 @@ export async function reconcile(conn: Connection, desired: Desired): Promise<Rec
   }
 
   // ---- flows: additions and replacements, then strays, in one batch (a bundle when large)
-  const want = new Map(desired.flows.map((f) => [flowKey(f.spec), f]));
+  const want = new Map(desired.flows.map((f) => [flowKey(f.msg), f]));
   const have = new Map<string, { table_id: number; priority: number; match: FlowSpec['match']; body: string }>();
   for (const part of flowParts) {
     if (part.mp_type !== 'FLOW') continue;
     for (const s of part.body) have.set(flowKey(s), { table_id: s.table_id, priority: s.priority, match: s.match, body: flowBody(s.cookie, s) });
   }
-  const flowMsgs: Message[] = [];
+  const flowMsgs: Outgoing[] = [];
   for (const [key, f] of want) {
     const cur = have.get(key);
-    if (!cur) { flowMsgs.push(flowAdd(f.spec, f.cookie, 0)); r.flowsAdded++; } else if (cur.body !== flowBody(f.cookie, f.spec)) {
-      flowMsgs.push(flowAdd(f.spec, f.cookie, 0)); r.flowsReplaced++;
+    if (!cur) { flowMsgs.push(f.wire); r.flowsAdded++; } else if (cur.body !== flowBody(f.msg.cookie, f.msg)) {
+      flowMsgs.push(f.wire); r.flowsReplaced++;
     } else r.flowsUnchanged++;
   }
   for (const [key, cur] of have) {

@@ -17,11 +17,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BehaviorSubject, Subject, Observable, type Subscription } from 'rxjs';
-import { OFPCR_ROLE, type Msg } from '../of13/index.js';
+import { OFPCR_ROLE, decode, encode, type Msg } from '../of13/index.js';
 import { flowDeleteStrict, groupMod, meterMod } from '../of13/builders.js';
 import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
-import { sendAll } from '../channel/batch.js';
+import { Batch } from '../channel/batch.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { Datapath } from './datapath.js';
@@ -65,6 +65,16 @@ export interface App<O = unknown> {
 }
 
 const COOKIE_SHIFT = 48n;
+/** Flows persisted and sent per step of a large flow set. */
+const CHUNK = 4096;
+
+/** The flow a stored FLOW_MOD installs. */
+function specOf(m: Msg<'FLOW_MOD'>): FlowSpec {
+  return {
+    table_id: m.table_id, priority: m.priority, match: m.match, instructions: m.instructions,
+    idle_timeout: m.idle_timeout, hard_timeout: m.hard_timeout, flags: m.flags,
+  };
+}
 
 export class Runtime {
   readonly datapaths$ = new BehaviorSubject<ReadonlyMap<bigint, Datapath>>(new Map());
@@ -119,7 +129,7 @@ export class Runtime {
       packetIn$: this.perDatapath((dp) => dp.packetIn$),
       portStatus$: this.perDatapath((dp) => dp.portStatus$),
       flowRemoved$: this.perDatapath((dp) => dp.flowRemoved$),
-      desiredFlows: (dpid) => this.store.flows<FlowSpec>(dpid).filter((f) => f.owner === app.name).map((f) => f.spec),
+      desiredFlows: (dpid) => this.store.flows(dpid, app.name).map((f) => specOf(decode(f.wire) as Msg<'FLOW_MOD'>)),
     };
     const run = this.executor(app.name, cookie, log);
     const sub = app.start(ctx, opts).subscribe({ next: run, error: (e) => log.error({ err: (e as Error).message }, 'app stream failed') });
@@ -185,19 +195,28 @@ export class Runtime {
       case 'packet-out': this.sendPacketOut(intent); return;
       case 'flows': {
         for (const f of intent.flows) this.checkTable(owner, f.table_id);
-        const { added, removed } = this.store.replaceFlows(intent.dpid, owner, intent.flows.map((spec) => ({ key: flowKey(spec), spec })));
-        if (!live || (!added.length && !removed.length)) return;
-        await sendAll(live, [
-          ...removed.map((f) => flowDeleteStrict({ ...(f.spec as FlowSpec) })),
-          ...added.map((f) => flowAdd(f.spec as FlowSpec, cookie, 0)),
-        ]);
-        await live.barrier(60_000);
+        const wanted = intent.flows.map((spec) => ({ key: flowKey(spec), wire: encode(flowAdd(spec, cookie, 0)) }));
+        const diff = this.store.diffFlows(intent.dpid, owner, wanted);
+        if (!diff.added.length && !diff.removed.length) return;
+        // Persist, then send, chunk by chunk: every flow is stored before it is sent, and
+        // our encoding and storing overlaps with the switch taking the previous chunk.
+        const batch = live ? await Batch.open(live, diff.added.length + diff.removed.length) : null;
+        const removedKeys = diff.removed.map((f) => f.key);
+        this.store.writeFlows(intent.dpid, [], removedKeys);
+        if (batch) await batch.add(diff.removed.map((f) => flowDeleteStrict(specOf(decode(f.wire) as Msg<'FLOW_MOD'>))));
+        for (let i = 0; i < diff.added.length; i += CHUNK) {
+          const chunk = diff.added.slice(i, i + CHUNK);
+          this.store.writeFlows(intent.dpid, chunk);
+          if (batch) await batch.add(chunk.map((f) => f.wire));
+        }
+        if (batch && live) { await batch.commit(); await live.barrier(60_000); }
         return;
       }
       case 'flow-add': {
         this.checkTable(owner, intent.flow.table_id);
-        if (!this.store.putFlow(intent.dpid, owner, flowKey(intent.flow), intent.flow) || !live) return;
-        live.send(flowAdd(intent.flow, cookie, live.nextXid()));
+        const wire = encode(flowAdd(intent.flow, cookie, 0));
+        if (!this.store.putFlow(intent.dpid, owner, flowKey(intent.flow), wire) || !live) return;
+        live.sendBytes(wire, live.nextXid());
         await live.barrier();
         return;
       }
@@ -293,8 +312,7 @@ export class Runtime {
     const conn = dp.conn;
     if (!conn) throw new Error(`datapath ${dp.id} is not connected`);
     dp.state$.next('reconciling');
-    const cookieOf = new Map([...this.apps.values()].map((a) => [a.app.name, a.cookie]));
-    const flows = this.store.flows<FlowSpec>(dp.dpid).map((f) => ({ spec: f.spec, cookie: cookieOf.get(f.owner) ?? BigInt(this.store.ownerId(f.owner)) << COOKIE_SHIFT }));
+    const flows = this.store.flows(dp.dpid).map((f) => ({ wire: f.wire, msg: decode(f.wire) as Msg<'FLOW_MOD'> }));
     const report = await reconcile(conn, {
       flows,
       groups: this.store.objects<GroupSpec>('group', dp.dpid).map((g) => g.spec),

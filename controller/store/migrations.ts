@@ -3,10 +3,10 @@
  * Append only: never edit a migration that has shipped.
  */
 export const MIGRATIONS: readonly string[] = [
-  // 1: desired flows, groups/meters, owners (cookie ids), leases (controller fail-over)
+  // 1: desired flows (as their OFPFC_ADD FLOW_MOD bytes), groups/meters, owners (cookie ids), leases
   `CREATE TABLE owners (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE);
    CREATE TABLE flows (
-     dpid TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, spec TEXT NOT NULL,
+     dpid TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, wire BLOB NOT NULL,
      PRIMARY KEY (dpid, key));
    CREATE INDEX flows_owner ON flows (dpid, owner);
    CREATE TABLE objects (

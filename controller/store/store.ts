@@ -8,7 +8,17 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { toJson, fromJson } from './json.js';
 
-export interface StoredFlow<S = unknown> { readonly owner: string; readonly key: string; readonly spec: S }
+/**
+ * A desired flow: its identity (table/priority/match text, see runtime/intents.ts flowKey)
+ * and its wire form, the OFPFC_ADD FLOW_MOD (cookie included, xid 0) that installs it. The
+ * wire form is what is compared, what is sent, and what `nfvnode decode` shows.
+ */
+export interface StoredFlow { readonly owner: string; readonly key: string; readonly wire: Uint8Array }
+export interface FlowDiff {
+  readonly added: StoredFlow[];
+  readonly removed: StoredFlow[];
+  readonly unchanged: number;
+}
 export interface StoredObject<S = unknown> { readonly owner: string; readonly id: number; readonly spec: S }
 
 export type ObjectKind = 'group' | 'meter';
@@ -49,47 +59,60 @@ export class Store {
 
   // ---------------------------------------------------------------- flows
 
-  flows<S>(dpid: bigint): StoredFlow<S>[] {
-    return (this.db.prepare('SELECT owner, key, spec FROM flows WHERE dpid = ? ORDER BY key').all(dpid.toString()) as { owner: string; key: string; spec: string }[])
-      .map((r) => ({ owner: r.owner, key: r.key, spec: fromJson(r.spec) as S }));
+  flows(dpid: bigint, owner?: string): StoredFlow[] {
+    const rows = (owner === undefined
+      ? this.db.prepare('SELECT owner, key, wire FROM flows WHERE dpid = ? ORDER BY key').all(dpid.toString())
+      : this.db.prepare('SELECT owner, key, wire FROM flows WHERE dpid = ? AND owner = ? ORDER BY key').all(dpid.toString(), owner)) as { owner: string; key: string; wire: Buffer }[];
+    return rows.map((r) => ({ owner: r.owner, key: r.key, wire: r.wire }));
+  }
+
+  /** What would change if `flows` became the owner's whole desired set on dpid (nothing written). */
+  diffFlows(dpid: bigint, owner: string, flows: readonly { key: string; wire: Uint8Array }[]): FlowDiff {
+    const before = new Map((this.db.prepare('SELECT key, wire FROM flows WHERE dpid = ? AND owner = ?').all(dpid.toString(), owner) as { key: string; wire: Buffer }[]).map((r) => [r.key, r.wire]));
+    const added: StoredFlow[] = [];
+    let unchanged = 0;
+    const seen = new Set<string>();
+    for (const f of flows) {
+      if (seen.has(f.key)) continue; // the last of duplicates would win on the switch as well
+      seen.add(f.key);
+      const old = before.get(f.key);
+      if (old && Buffer.compare(old, f.wire) === 0) { unchanged++; continue; }
+      added.push({ owner, key: f.key, wire: f.wire });
+    }
+    const removed: StoredFlow[] = [];
+    for (const [key, wire] of before) if (!seen.has(key)) removed.push({ owner, key, wire });
+    return { added, removed, unchanged };
   }
 
   /**
-   * Make `flows` the owner's whole desired set on dpid. Returns what changed, so that only
-   * the difference is sent.
+   * Write part of a diff in one transaction: delete `removedKeys`, upsert `added`. Rows go
+   * in multi-row statements (far fewer statement executions for large sets).
    */
-  replaceFlows<S>(dpid: bigint, owner: string, flows: readonly { key: string; spec: S }[]): { added: StoredFlow<S>[]; removed: StoredFlow<S>[] } {
-    return this.db.transaction(() => {
-      const d = dpid.toString();
-      const before = new Map((this.db.prepare('SELECT key, spec FROM flows WHERE dpid = ? AND owner = ?').all(d, owner) as { key: string; spec: string }[]).map((r) => [r.key, r.spec]));
-      const added: StoredFlow<S>[] = [];
-      const removed: StoredFlow<S>[] = [];
-      const upsert = this.db.prepare('INSERT INTO flows (dpid, key, owner, spec) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, spec = excluded.spec');
-      const del = this.db.prepare('DELETE FROM flows WHERE dpid = ? AND key = ?');
-      const seen = new Set<string>();
-      for (const f of flows) {
-        seen.add(f.key);
-        const json = toJson(f.spec);
-        if (before.get(f.key) === json) continue;
-        upsert.run(d, f.key, owner, json);
-        added.push({ owner, key: f.key, spec: f.spec });
+  writeFlows(dpid: bigint, added: readonly StoredFlow[], removedKeys: readonly string[] = []): void {
+    const d = dpid.toString();
+    const ROWS = 100;
+    const many = this.db.prepare(`INSERT INTO flows (dpid, key, owner, wire) VALUES ${Array(ROWS).fill('(?, ?, ?, ?)').join(', ')}
+      ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, wire = excluded.wire`);
+    const one = this.db.prepare('INSERT INTO flows (dpid, key, owner, wire) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, wire = excluded.wire');
+    const del = this.db.prepare('DELETE FROM flows WHERE dpid = ? AND key = ?');
+    this.db.transaction(() => {
+      for (const k of removedKeys) del.run(d, k);
+      let i = 0;
+      const args: unknown[] = [];
+      for (; i + ROWS <= added.length; i += ROWS) {
+        args.length = 0;
+        for (let j = i; j < i + ROWS; j++) args.push(d, added[j].key, added[j].owner, added[j].wire);
+        many.run(...args);
       }
-      for (const [key, json] of before) {
-        if (seen.has(key)) continue;
-        del.run(d, key);
-        removed.push({ owner, key, spec: fromJson(json) as S });
-      }
-      return { added, removed };
+      for (; i < added.length; i++) one.run(d, added[i].key, added[i].owner, added[i].wire);
     })();
   }
 
   /** Add or replace one desired flow. Returns false when it was already desired as is. */
-  putFlow<S>(dpid: bigint, owner: string, key: string, spec: S): boolean {
-    const json = toJson(spec);
-    const old = this.db.prepare('SELECT spec FROM flows WHERE dpid = ? AND key = ?').get(dpid.toString(), key) as { spec: string } | undefined;
-    if (old?.spec === json) return false;
-    this.db.prepare('INSERT INTO flows (dpid, key, owner, spec) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, spec = excluded.spec')
-      .run(dpid.toString(), key, owner, json);
+  putFlow(dpid: bigint, owner: string, key: string, wire: Uint8Array): boolean {
+    const old = this.db.prepare('SELECT wire FROM flows WHERE dpid = ? AND key = ?').get(dpid.toString(), key) as { wire: Buffer } | undefined;
+    if (old && Buffer.compare(old.wire, wire) === 0) return false;
+    this.writeFlows(dpid, [{ owner, key, wire }]);
     return true;
   }
 

@@ -41,6 +41,17 @@ export function bundleAdd(xid: number, bundleId: number, flags: number, msg: Mes
   return { type: 'EXPERIMENTER', xid, experimenter: ONF_EXPERIMENTER_ID, exp_type: ONF_ET_BUNDLE_ADD_MESSAGE, data };
 }
 
+/** The same as bundleAdd for a message already encoded; its xid is set to `xid`. */
+export function bundleAddBytes(xid: number, bundleId: number, flags: number, wire: Uint8Array): Msg<'EXPERIMENTER'> {
+  const data = new Uint8Array(8 + wire.length);
+  const dv = new DataView(data.buffer);
+  dv.setUint32(0, bundleId);
+  dv.setUint16(6, flags);
+  data.set(wire, 8);
+  dv.setUint32(12, xid);
+  return { type: 'EXPERIMENTER', xid, experimenter: ONF_EXPERIMENTER_ID, exp_type: ONF_ET_BUNDLE_ADD_MESSAGE, data };
+}
+
 export interface BundleControl { readonly bundleId: number; readonly ctrlType: number; readonly flags: number }
 
 /** The control body of a bundle reply, or undefined when `m` is not one. */
