@@ -9,7 +9,9 @@ import { silentLogger } from '../../controller/log.js';
 export interface TestController extends RunningController { readonly port: number; readonly dir: string }
 
 export async function testController(yaml: string, dir = mkdtempSync(path.join(tmpdir(), 'nfvnode-ctl-'))): Promise<TestController> {
-  const cfg = parseConfig(`listen: { host: 127.0.0.1, port: 0 }\nstore: ${path.join(dir, 'store.db')}\n${yaml}`, path.join(dir, 'config.yaml'));
+  // A test may bring its own listen: (TLS); otherwise an ephemeral loopback port.
+  const listen = /^listen:/m.test(yaml) ? '' : 'listen: { host: 127.0.0.1, port: 0 }\n';
+  const cfg = parseConfig(`${listen}store: ${path.join(dir, 'store.db')}\n${yaml}`, path.join(dir, 'config.yaml'));
   const ctl = await startController(cfg, silentLogger);
   return { ...ctl, port: ctl.listener!.address.port, dir };
 }
