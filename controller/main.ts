@@ -7,6 +7,7 @@ import { decode, format, Framer, OfpError } from './of13/index.js';
 import { loadConfig, ConfigError } from './config.js';
 import { createLogger } from './log.js';
 import { startController } from './controller.js';
+import { startNode } from './start.js';
 
 const VERSION = '0.1.0';
 
@@ -16,7 +17,7 @@ usage: nfvnode COMMAND [options]
 
 commands:
   controller --config FILE   run the OpenFlow controller
-  start                 run the node on its embedded default topology (today: prints component status)
+  start                 run the node on its embedded default set-up (controller + switch)
   decode FILE|HEX ...   decode OpenFlow 1.3 messages (raw bytes, or hex) and print one line each
   version               print the version
 
@@ -67,10 +68,17 @@ async function controllerCmd(args: string[]): Promise<number> {
   return 0;
 }
 
-const START_HELP = `usage: nfvnode start
+const START_HELP = `usage: nfvnode start [--once] [--port N] [--state DIR]
 
-Runs the node on its embedded default topology. The controller runtime, the switch and the
-apps are being built (issues 3–5); today this prints which components are available.`;
+Runs the node on its embedded default set-up: the controller (runtime, SQLite store,
+proactive table-0 classifier and patch flows, reactive learning app) serving a switch. Until
+the DPDK switch can be embedded, that switch is a private Open vSwitch (userspace datapath,
+its own ovsdb-server and ovs-vswitchd in a temporary directory) with ports 'subscriber' (1)
+and 'uplink' (2). Prints what was installed, then runs until Ctrl-C.
+
+  --once       exit after the switch is reconciled (a smoke test)
+  --port N     controller port (default: a free one)
+  --state DIR  where the store lives (default: ./var)`;
 
 function bytesOf(arg: string): Uint8Array {
   try {
@@ -118,14 +126,12 @@ function decodeCmd(args: string[]): number {
   return status;
 }
 
-function startCmd(args: string[]): number {
+async function startCmd(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { console.log(START_HELP); return 0; }
-  console.log(`nfvnode ${VERSION}`);
-  console.log('  OpenFlow 1.3 codec ........ ready (controller/of13; try: nfvnode decode 04000008000000 01)');
-  console.log('  controller runtime ........ not built yet (issue 3)');
-  console.log('  DPDK switch ............... not built yet (issue 4)');
-  console.log('  NSOD / topologies / REST .. not built yet (issue 5)');
-  return 0;
+  const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+  const port = opt('--port') !== undefined ? Number(opt('--port')) : undefined;
+  if (port !== undefined && !(port > 0 && port < 65536)) { console.error(`nfvnode start: bad --port\n\n${START_HELP}`); return 2; }
+  return startNode({ stateDir: opt('--state') ?? 'var', port, once: args.includes('--once') });
 }
 
 export async function cli(argv: string[]): Promise<number> {

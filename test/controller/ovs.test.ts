@@ -6,7 +6,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startOvs, freePort, type Ovs } from '../support/ovs.js';
+import { startOvs, freePort, type Ovs } from '../../tools/lab/ovs.js';
 import { ControllerProcess, type LogRecord } from '../support/controller-process.js';
 
 const DPID = 0x1a2bn;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makePki } from '../support/pki.js';
 import { testController, removeDir, until } from './helpers.js';
-import { startOvs, freePort } from '../support/ovs.js';
+import { startOvs, freePort } from '../../tools/lab/ovs.js';
 import { decode, encode, Framer, type Message } from '../../controller/of13/index.js';
 
 /** A TLS switch that completes the handshake and answers FEATURES and PORT_DESC. */

@@ -5,7 +5,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { existsSync } from 'node:fs';
-import { startOvs, freePort, pidAlive, parseDumpFlows, type Ovs } from './ovs.js';
+import { startOvs, freePort, pidAlive, parseDumpFlows, type Ovs } from '../../tools/lab/ovs.js';
 import { encode } from '../../controller/of13/index.js';
 import {
   benchFlows, toFlowMod, toDumpText, writeFlowFile, verifyInstalled, measureOfctl, measureOsKen,

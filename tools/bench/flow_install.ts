@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EMPTY } from 'rxjs';
-import { startOvs } from '../../test/support/ovs.js';
+import { startOvs } from '../lab/ovs.js';
 import { benchFlows, benchBridgeOptions, verifyInstalled, runPeers, BENCH_BRIDGE, type BenchFlow } from './flow_install_peers.js';
 import { Store } from '../../controller/store/store.js';
 import { Runtime } from '../../controller/runtime/runtime.js';

@@ -21,7 +21,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Msg } from '../../controller/of13/index.js';
-import { startOvs, freePort, waitUntil, parseDumpFlows, OvsError, type Ovs, type BridgeOptions } from '../../test/support/ovs.js';
+import { startOvs, freePort, waitUntil, parseDumpFlows, OvsError, type Ovs, type BridgeOptions } from '../lab/ovs.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');

@@ -1,0 +1,53 @@
+/** The `nfvnode` command line as a user meets it: help, decode, config errors, start. */
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from './helpers.js';
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'bin/nfvnode.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+
+t.test('--help on every command', async (t) => {
+  for (const args of [['--help'], ['decode', '--help'], ['controller', '--help'], ['start', '--help']]) {
+    const r = cli(...args);
+    t.equal(r.status, 0, `${args.join(' ')} exits 0`);
+    t.match(r.stdout, /usage: nfvnode/, `${args.join(' ')} prints usage`);
+  }
+  const r = cli('frobnicate');
+  t.equal(r.status, 2);
+  t.match(r.stderr, /unknown command 'frobnicate'/);
+});
+
+t.test('decode: hex across arguments, errors named', async (t) => {
+  const ok = cli('decode', '0400000800000001', '04140008', '00000007');
+  t.equal(ok.status, 0);
+  t.same(ok.stdout.trim().split('\n'), ['HELLO xid=1 version=4 elements=[]', 'BARRIER_REQUEST xid=7']);
+  const bad = cli('decode', '040e000800000009');
+  t.equal(bad.status, 1);
+  t.match(bad.stdout, /OFPET_BAD_REQUEST\/OFPBRC_BAD_LEN/);
+  t.equal(cli('decode', 'zz-not-hex').status, 2);
+});
+
+t.test('controller: a bad configuration is refused with file, line and reason', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nfvnode-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'c.yaml');
+  writeFileSync(file, 'listen: { port: 6653 }\nrole: boss\n');
+  const r = cli('controller', '--config', file);
+  t.equal(r.status, 2);
+  t.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: role: .*`));
+  writeFileSync(file, 'switches:\n  - dpid: "0x1"\n    patches: [[1, 99999999999]]\n');
+  t.match(cli('controller', '--config', file).stderr, /:3: switches\.0\.patches\.0\.1: /);
+  writeFileSync(file, 'listen: {\n');
+  t.match(cli('controller', '--config', file).stderr, /c\.yaml:\d+: /);
+});
+
+t.test('start --once: a controller serving a switch', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nfvnode-start-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = cli('start', '--once', '--state', dir);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /connected and reconciled: 6 flows added/);
+  t.match(r.stdout, /priority=100,in_port=1 actions=output:2/);
+});
