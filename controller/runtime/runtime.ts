@@ -17,13 +17,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BehaviorSubject, Subject, Observable, type Subscription } from 'rxjs';
-import { OFPCR_ROLE, decode, encode, type Msg } from '../of13/index.js';
+import { OFPCR_ROLE, decode, encode, type Message, type Msg } from '../of13/index.js';
 import { flowDeleteStrict, groupMod, meterMod } from '../of13/builders.js';
 import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
 import { Batch } from '../channel/batch.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { Store, ObjectKind } from '../store/store.js';
 import { Datapath } from './datapath.js';
 import { flowKey, type FlowSpec, type GroupSpec, type Intent, type MeterSpec } from './intents.js';
 import { reconcile, flowAdd, type ReconcileReport } from './reconcile.js';
@@ -227,33 +227,27 @@ export class Runtime {
         await live.barrier();
         return;
       }
-      case 'group-put': {
-        const existed = this.store.objects<GroupSpec>('group', intent.dpid).some((g) => g.id === intent.group.group_id);
-        if (!this.store.putObject('group', intent.dpid, owner, intent.group.group_id, intent.group) || !live) return;
-        live.send(groupMod({ xid: live.nextXid(), command: existed ? 1 : 0, ...intent.group }));
-        await live.barrier();
-        return;
-      }
-      case 'group-remove': {
-        if (!this.store.deleteObject('group', intent.dpid, intent.group_id) || !live) return;
-        live.send(groupMod({ xid: live.nextXid(), command: 2, group_type: 0, group_id: intent.group_id }));
-        await live.barrier();
-        return;
-      }
-      case 'meter-put': {
-        const existed = this.store.objects<MeterSpec>('meter', intent.dpid).some((m) => m.id === intent.meter.meter_id);
-        if (!this.store.putObject('meter', intent.dpid, owner, intent.meter.meter_id, intent.meter) || !live) return;
-        live.send(meterMod({ xid: live.nextXid(), command: existed ? 1 : 0, ...intent.meter }));
-        await live.barrier();
-        return;
-      }
-      case 'meter-remove': {
-        if (!this.store.deleteObject('meter', intent.dpid, intent.meter_id) || !live) return;
-        live.send(meterMod({ xid: live.nextXid(), command: 2, meter_id: intent.meter_id }));
-        await live.barrier();
-        return;
-      }
+      case 'group-put':
+        return this.putObject(live, 'group', intent.dpid, owner, intent.group.group_id, intent.group, (command) => groupMod({ xid: 0, command, ...intent.group }));
+      case 'group-remove':
+        return this.putObject(live, 'group', intent.dpid, owner, intent.group_id, null, (command) => groupMod({ xid: 0, command, group_type: 0, group_id: intent.group_id }));
+      case 'meter-put':
+        return this.putObject(live, 'meter', intent.dpid, owner, intent.meter.meter_id, intent.meter, (command) => meterMod({ xid: 0, command, ...intent.meter }));
+      case 'meter-remove':
+        return this.putObject(live, 'meter', intent.dpid, owner, intent.meter_id, null, (command) => meterMod({ xid: 0, command, meter_id: intent.meter_id }));
     }
+  }
+
+  /**
+   * Groups and meters: store, then ADD when new, MODIFY when changed, DELETE when removed
+   * (OFPGC and OFPMC share the numbers ADD 0, MODIFY 1, DELETE 2).
+   */
+  private async putObject(live: Connection | null, kind: ObjectKind, dpid: bigint, owner: string, id: number, spec: GroupSpec | MeterSpec | null, mod: (command: number) => Message): Promise<void> {
+    const existed = this.store.hasObject(kind, dpid, id);
+    const changed = spec === null ? this.store.deleteObject(kind, dpid, id) : this.store.putObject(kind, dpid, owner, id, spec);
+    if (!changed || !live) return;
+    live.send({ ...mod(spec === null ? 2 : existed ? 1 : 0), xid: live.nextXid() } as Message);
+    await live.barrier();
   }
 
   private checkTable(owner: string, table: number): void {

@@ -127,6 +127,10 @@ export class Store {
       .map((r) => ({ owner: r.owner, id: r.id, spec: fromJson(r.spec) as S }));
   }
 
+  hasObject(kind: ObjectKind, dpid: bigint, id: number): boolean {
+    return this.db.prepare('SELECT 1 FROM objects WHERE kind = ? AND dpid = ? AND id = ?').get(kind, dpid.toString(), id) !== undefined;
+  }
+
   putObject<S>(kind: ObjectKind, dpid: bigint, owner: string, id: number, spec: S): boolean {
     const json = toJson(spec);
     const old = this.db.prepare('SELECT spec FROM objects WHERE kind = ? AND dpid = ? AND id = ?').get(kind, dpid.toString(), id) as { spec: string } | undefined;
