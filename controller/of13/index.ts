@@ -17,3 +17,4 @@ export type { Port, Bucket, MeterBand, QueueProp, TableFeatureProp, OxmId } from
 export { codeOf } from './schema.js';
 export { Framer, type FramerOptions } from './framer.js';
 export { format, formatOxm } from './printer.js';
+export * as bras from './ext/bras.js';
