@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Compiled actions and instructions: what act/compile.c makes of the wire bytes once, at
+ * install time, and act/exec.c runs per packet. Fixed-size 32-byte actions in a flat array;
+ * no pointer chasing, no decoding in the fast path.
+ */
+#ifndef OFSW_ACT_PROG_H
+#define OFSW_ACT_PROG_H
+
+#include <stdint.h>
+
+#include "../pkt/key.h"
+
+enum act_op {
+	OP_OUTPUT,            /* u32: port_no of a port */
+	OP_OUTPUT_IN_PORT,
+	OP_OUTPUT_ALL,
+	OP_OUTPUT_FLOOD,
+	OP_OUTPUT_CONTROLLER, /* u16: max_len */
+	OP_OUTPUT_TABLE,      /* packet-out only: run the pipeline from table 0 */
+	OP_SET_FIELD,         /* field, val */
+	OP_PUSH_VLAN,         /* u16: TPID */
+	OP_POP_VLAN,
+	OP_PUSH_MPLS,         /* u16: ethertype */
+	OP_POP_MPLS,          /* u16: ethertype */
+	OP_SET_MPLS_TTL,      /* u16: ttl */
+	OP_DEC_MPLS_TTL,
+	OP_SET_NW_TTL,        /* u16: ttl */
+	OP_DEC_NW_TTL,
+	OP_COPY_TTL_OUT,
+	OP_COPY_TTL_IN,
+	OP_SET_QUEUE,         /* u32: queue_id */
+	OP_GROUP,             /* u32: group_id */
+};
+
+/*
+ * Action-set slots in execution order (OpenFlow 1.3.5 §5.10): copy TTL inwards, pops,
+ * push-MPLS, push-PBB, push-VLAN, copy TTL outwards, decrement TTL, set (one slot per field),
+ * qos, group, output. The BRAS encapsulations get their own pop and push slots (reserved):
+ * a PPPoE header sits inside a VLAN tag, so push-PPPoE runs before push-VLAN.
+ */
+enum actset_slot {
+	AS_COPY_TTL_IN,
+	AS_POP_VLAN,
+	AS_POP_MPLS,
+	AS_POP_PBB,
+	AS_POP_EXP0, /* reserved: pop PPPoE */
+	AS_POP_EXP1, /* reserved: pop L2TP */
+	AS_PUSH_MPLS,
+	AS_PUSH_PBB,
+	AS_PUSH_EXP1, /* reserved: push L2TP */
+	AS_PUSH_EXP0, /* reserved: push PPPoE */
+	AS_PUSH_VLAN,
+	AS_COPY_TTL_OUT,
+	AS_DEC_MPLS_TTL,
+	AS_DEC_NW_TTL,
+	AS_SET_MPLS_TTL,
+	AS_SET_NW_TTL,
+	AS_SET_FIELD0,
+	AS_QUEUE = AS_SET_FIELD0 + KF__COUNT,
+	AS_GROUP,
+	AS_OUTPUT,
+	AS__COUNT
+};
+_Static_assert(AS__COUNT <= 64, "action set slots fit a 64-bit bitmap");
+
+struct act {
+	uint8_t op;    /* enum act_op */
+	uint8_t slot;  /* enum actset_slot */
+	uint8_t field; /* enum key_field (OP_SET_FIELD) */
+	uint8_t _pad;
+	uint16_t u16;
+	uint16_t _pad2;
+	uint32_t u32;
+	uint32_t _pad3;
+	uint8_t val[16]; /* set-field value, network order, width of the field */
+};
+_Static_assert(sizeof(struct act) == 32, "act size");
+
+struct act_list {
+	uint32_t n;
+	uint32_t _pad;
+	struct act a[];
+};
+
+#define PROG_NO_GOTO 0xff
+
+/* The instructions of one flow entry. One allocation: the lists follow the struct. Replaced
+ * as a whole (RCU) by ofsw_Flow_modify. */
+struct flow_prog {
+	const struct act_list *apply; /* NULL: none */
+	const struct act_list *write; /* NULL: none */
+	uint64_t md_value, md_mask;   /* write-metadata, network order; mask 0: none */
+	uint32_t meter_id;            /* 0: none */
+	uint8_t goto_table;           /* PROG_NO_GOTO: none */
+	uint8_t clear;                /* clear-actions */
+	uint8_t _pad[2];
+};
+
+#define ACT_LIST_MAX 64
+
+#endif

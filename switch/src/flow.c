@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Flow entries: install, modify, delete, counters, handles (see flow.h). */
+#include <stdlib.h>
+
+#include <rte_cycles.h>
+
+#include "act/compile.h"
+#include "dp/ctx.h"
+#include "flow.h"
+#include "sw.h"
+
+#define HANDLE_GEN_BITS 20 /* handle = gen << 32 | index stays below 2^53 (a JS number) */
+
+static int64_t handle_of(const struct flow_handles *h, uint32_t idx)
+{
+	return ((int64_t)h->gen[idx] << 32) | idx;
+}
+
+static struct flow *handle_get(const struct flow_handles *h, int64_t handle)
+{
+	uint32_t idx = (uint32_t)handle, gen = (uint32_t)((uint64_t)handle >> 32);
+
+	if (handle < 0 || idx >= h->used || h->gen[idx] != gen)
+		return NULL;
+	return h->v[idx];
+}
+
+static int handle_alloc(struct flow_handles *h, struct flow *f, uint32_t *out)
+{
+	uint32_t idx;
+
+	if (h->n_free > 0) {
+		idx = h->free_idx[--h->n_free];
+	} else {
+		if (h->used == h->cap) {
+			uint32_t cap = h->cap ? h->cap * 2 : 1024;
+			struct flow **v = realloc(h->v, cap * sizeof(*v));
+			uint32_t *g, *fr;
+
+			if (v == NULL)
+				return -ENOMEM;
+			h->v = v;
+			g = realloc(h->gen, cap * sizeof(*g));
+			if (g == NULL)
+				return -ENOMEM;
+			h->gen = g;
+			fr = realloc(h->free_idx, cap * sizeof(*fr));
+			if (fr == NULL)
+				return -ENOMEM;
+			h->free_idx = fr;
+			h->cap = cap;
+		}
+		idx = h->used++;
+		h->gen[idx] = 1;
+	}
+	h->v[idx] = f;
+	*out = idx;
+	return 0;
+}
+
+static void handle_release(struct flow_handles *h, uint32_t idx)
+{
+	h->v[idx] = NULL;
+	h->gen[idx] = (h->gen[idx] + 1) & ((1u << HANDLE_GEN_BITS) - 1);
+	if (h->gen[idx] == 0)
+		h->gen[idx] = 1;
+	h->free_idx[h->n_free++] = idx;
+}
+
+void flow_handles_fini(struct flow_handles *h)
+{
+	free(h->v);
+	free(h->gen);
+	free(h->free_idx);
+	memset(h, 0, sizeof(*h));
+}
+
+static void flow_free(void *p)
+{
+	struct flow *f = p;
+
+	free(f->prog);
+	free(f);
+}
+
+OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowParams *fp)
+{
+	struct key value, mask;
+	struct flow_prog *prog;
+	struct flow *f;
+	uint32_t n_words, slot;
+	size_t sz;
+	int rc;
+
+	ofsw_ok();
+	if (fp->table_id >= sw->n_tables)
+		return ofsw_fail(-EINVAL, OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_TABLE_ID, -1,
+				 "table %u (tables 0-%u)", fp->table_id, sw->n_tables - 1);
+	if (fp->match_len > 0 && fp->match == NULL)
+		return ofsw_fail(-EINVAL, OFPET_BAD_MATCH, OFPBMC_BAD_LEN, -1, "match: NULL with length %u", fp->match_len);
+	if (fp->instructions_len > 0 && fp->instructions == NULL)
+		return ofsw_fail(-EINVAL, OFPET_BAD_INSTRUCTION, OFPBIC_BAD_LEN, -1, "instructions: NULL with length %u",
+				 fp->instructions_len);
+	rc = compile_match(fp->match, fp->match_len, &value, &mask);
+	if (rc < 0)
+		return rc;
+	rc = compile_instructions(sw, fp->table_id, fp->instructions, fp->instructions_len, &prog);
+	if (rc < 0)
+		return rc;
+	(void)cls_mask_words(&mask, &n_words);
+	/* one block: the flow, its key words, its per-context counters */
+	sz = sizeof(*f) + n_words * sizeof(uint64_t);
+	sz = RTE_ALIGN_CEIL(sz, 8);
+	f = calloc(1, sz + (size_t)sw->n_ctx * sizeof(struct flow_ctr));
+	if (f == NULL) {
+		free(prog);
+		return ofsw_fail(-ENOMEM, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "out of memory");
+	}
+	f->ctr = (struct flow_ctr *)((uint8_t *)f + sz);
+	f->prog = prog;
+	f->cookie = fp->cookie;
+	f->priority = fp->priority;
+	f->table_id = fp->table_id;
+	f->is_miss = fp->priority == 0 && n_words == 0;
+	f->created_tsc = rte_rdtsc();
+	rc = handle_alloc(&sw->handles, f, &slot);
+	if (rc < 0) {
+		flow_free(f);
+		return ofsw_fail(rc, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "out of memory");
+	}
+	f->slot = slot;
+	rc = cls_insert(&sw->tables[fp->table_id], f, &value, &mask);
+	if (rc < 0) {
+		handle_release(&sw->handles, slot);
+		flow_free(f);
+		return ofsw_fail(rc, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "table %u: %s", fp->table_id,
+				 strerror(-rc));
+	}
+	return handle_of(&sw->handles, slot);
+}
+
+static void flow_sums(const struct ofsw_Switch *sw, const struct flow *f, uint64_t *pk, uint64_t *by, uint64_t *last)
+{
+	uint64_t p = 0, b = 0, l = f->created_tsc;
+
+	for (uint32_t c = 0; c < sw->n_ctx; c++) {
+		p += f->ctr[c].packets;
+		b += f->ctr[c].bytes;
+		if (f->ctr[c].last_tsc > l)
+			l = f->ctr[c].last_tsc;
+	}
+	*pk = p;
+	*by = b;
+	*last = l;
+}
+
+OFSW_API int ofsw_Flow_modify(struct ofsw_Switch *sw, int64_t handle, const uint8_t *instructions,
+			      uint32_t len, uint32_t flags)
+{
+	struct flow *f;
+	struct flow_prog *prog, *old;
+	int rc;
+
+	ofsw_ok();
+	f = handle_get(&sw->handles, handle);
+	if (f == NULL)
+		return ofsw_fail(-ENOENT, OFPET_NONE, 0, -1, "flow handle %lld is not installed", (long long)handle);
+	if (len > 0 && instructions == NULL)
+		return ofsw_fail(-EINVAL, OFPET_BAD_INSTRUCTION, OFPBIC_BAD_LEN, -1, "instructions: NULL with length %u", len);
+	rc = compile_instructions(sw, f->table_id, instructions, len, &prog);
+	if (rc < 0)
+		return rc;
+	old = f->prog;
+	ATOMIC_STORE_REL(&f->prog, prog);
+	rcu_defer(&sw->rcu, free, old);
+	if (flags & OFSW_FLOW_RESET_COUNTS) {
+		uint64_t last;
+
+		flow_sums(sw, f, &f->base_packets, &f->base_bytes, &last);
+	}
+	return 0;
+}
+
+static void flow_unlink(struct ofsw_Switch *sw, struct flow *f)
+{
+	cls_remove(&sw->tables[f->table_id], f);
+	handle_release(&sw->handles, f->slot);
+	rcu_defer(&sw->rcu, flow_free, f);
+}
+
+OFSW_API int ofsw_Flow_delete(struct ofsw_Switch *sw, int64_t handle)
+{
+	struct flow *f;
+
+	ofsw_ok();
+	f = handle_get(&sw->handles, handle);
+	if (f == NULL)
+		return ofsw_fail(-ENOENT, OFPET_NONE, 0, -1, "flow handle %lld is not installed", (long long)handle);
+	flow_unlink(sw, f);
+	return 0;
+}
+
+void flow_delete_all(struct ofsw_Switch *sw)
+{
+	for (uint32_t i = 0; i < sw->handles.used; i++)
+		if (sw->handles.v[i] != NULL)
+			flow_unlink(sw, sw->handles.v[i]);
+}
+
+static void fill_stats(const struct ofsw_Switch *sw, const struct flow *f, uint64_t now, struct ofsw_FlowStats *o)
+{
+	uint64_t pk, by, last;
+
+	flow_sums(sw, f, &pk, &by, &last);
+	o->packets = pk - f->base_packets;
+	o->bytes = by - f->base_bytes;
+	o->duration_ns = tsc_to_ns(sw, now - f->created_tsc);
+	o->idle_ns = now > last ? tsc_to_ns(sw, now - last) : 0;
+}
+
+OFSW_API int ofsw_Flow_stats(struct ofsw_Switch *sw, int64_t handle, struct ofsw_FlowStats *out)
+{
+	struct flow *f;
+
+	ofsw_ok();
+	f = handle_get(&sw->handles, handle);
+	if (f == NULL)
+		return ofsw_fail(-ENOENT, OFPET_NONE, 0, -1, "flow handle %lld is not installed", (long long)handle);
+	fill_stats(sw, f, rte_rdtsc(), out);
+	return 0;
+}
+
+OFSW_API int ofsw_Flow_statsBulk(struct ofsw_Switch *sw, const int64_t *handles, uint32_t n,
+				 struct ofsw_FlowStats *out)
+{
+	uint64_t now = rte_rdtsc();
+	int valid = 0;
+
+	ofsw_ok();
+	for (uint32_t i = 0; i < n; i++) {
+		struct flow *f = handle_get(&sw->handles, handles[i]);
+
+		if (f == NULL) {
+			memset(&out[i], 0xff, sizeof(out[i]));
+			continue;
+		}
+		fill_stats(sw, f, now, &out[i]);
+		valid++;
+	}
+	return valid;
+}
+
+OFSW_API int ofsw_Table_stats(struct ofsw_Switch *sw, uint8_t table_id, struct ofsw_TableStats *out)
+{
+	ofsw_ok();
+	if (table_id >= sw->n_tables)
+		return ofsw_fail(-EINVAL, OFPET_BAD_REQUEST, OFPBRC_BAD_TABLE_ID, -1, "table %u (tables 0-%u)", table_id,
+				 sw->n_tables - 1);
+	memset(out, 0, sizeof(*out));
+	out->active_count = sw->tables[table_id].n_flows;
+	out->n_subtables = cls_n_subtables(&sw->tables[table_id]);
+	for (uint32_t c = 0; c < sw->n_ctx; c++) {
+		out->lookup_count += sw->ctx[c]->tctr[table_id].lookup;
+		out->matched_count += sw->ctx[c]->tctr[table_id].matched;
+	}
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Packet editing for the OpenFlow actions: set-field, push/pop VLAN and MPLS, TTL actions.
+ * Each edit keeps the key in step (so a later table sees the new values) and fixes the
+ * checksums it invalidates incrementally (RFC 1624); SCTP's CRC32-C is recomputed.
+ * Return 0 when applied or not applicable (the header is absent: OpenFlow leaves such a
+ * packet unchanged), -1 when the packet must be dropped (no headroom, TTL expired for the
+ * TTL actions: the caller decides between drop and OFPR_INVALID_TTL).
+ */
+#ifndef OFSW_PKT_EDIT_H
+#define OFSW_PKT_EDIT_H
+
+#include <stdint.h>
+
+#include "pkt.h"
+
+int edit_set_field(struct pkt *p, unsigned int field, const uint8_t *value);
+int edit_push_vlan(struct pkt *p, uint16_t tpid);
+int edit_pop_vlan(struct pkt *p);
+int edit_push_mpls(struct pkt *p, uint16_t ethertype);
+int edit_pop_mpls(struct pkt *p, uint16_t ethertype);
+int edit_set_nw_ttl(struct pkt *p, uint8_t ttl);
+int edit_dec_nw_ttl(struct pkt *p);
+int edit_set_mpls_ttl(struct pkt *p, uint8_t ttl);
+int edit_dec_mpls_ttl(struct pkt *p);
+int edit_copy_ttl_out(struct pkt *p);
+int edit_copy_ttl_in(struct pkt *p);
+/* DSCP remark of a meter band: raise the AF drop precedence (RFC 2597) by prec_level. */
+void edit_dscp_remark(struct pkt *p, uint8_t prec_level);
+
+#endif
