@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import { Subject } from 'rxjs';
 import {
   decode, encode, Framer, OfpError, errorName, format,
-  OFPET, OFPBRC, OFPT, OFPMPF_REPLY_MORE, type Message, type Msg,
+  OFPT, OFPMPF_REPLY_MORE, type Message, type Msg,
 } from '../of13/index.js';
 import type { Logger } from '../log.js';
 
@@ -316,4 +316,3 @@ export class Connection {
   }
 }
 
-export const _test = { OFPET, OFPBRC };

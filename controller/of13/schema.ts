@@ -346,7 +346,7 @@ export function codec<V = any>(node: Node): Codec<V> {
     case 'struct': out = compileStruct(node); break;
     case 'union': out = compileUnion(node); break;
     case 'custom': out = node.codec; break;
-    case 'list': out = compileList(node, -1); break;
+    case 'list': out = compileList(node); break;
     default: out = compileLeaf(node);
   }
   compiled.set(node, out);
@@ -559,7 +559,6 @@ function compileStruct(s: StructNode<Fields>): Codec<any> {
     if (padded) enc.push(`while ((e - p0) % ${padded} !== 0) b[e++] = 0;`);
     enc.push('return e;');
     const dyn = size.length ? ' + ' + size.join(' + ') : '';
-    size.unshift();
     const sz = `${sizeConst}${dyn}`;
     return finish(s, padded ? `const n = ${sz}; return n + ((${padded} - n % ${padded}) % ${padded});` : `return ${sz};`);
   }
@@ -607,12 +606,12 @@ function minOf(n: Node): number {
 const listNodes = new WeakMap<object, CustomNode<any>>();
 function compileListNode(n: ListNode<Node>): CustomNode<any> {
   let c = listNodes.get(n);
-  if (!c) { c = custom(`list`, compileList(n, -1)); listNodes.set(n, c); }
+  if (!c) { c = custom(`list`, compileList(n)); listNodes.set(n, c); }
   return c;
 }
 
 /** Items one after another until the region ends; each item says (or is fixed to) its size. */
-function compileList(n: ListNode<Node>, _unused: number): Codec<any> {
+function compileList(n: ListNode<Node>): Codec<any> {
   const item = codec(n.of);
   const w = item.fixed;
   const err = n.err;
@@ -737,4 +736,3 @@ function compileUnion(u: UnionNode<unknown>): Codec<any> {
   };
 }
 
-export const _internal = { pad8, fixedSizeOf };

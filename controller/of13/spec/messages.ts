@@ -8,7 +8,7 @@
  * dispatched by small codecs below, still from these tables.
  */
 import {
-  fail, badValue, checkUint, struct, list, custom, codec, arr, u8, u16, u32, u64, mac, pad, rest, lenOf, H, R,
+  fail, badValue, checkUint, struct, list, codec, arr, u8, u16, u32, u64, mac, pad, rest, lenOf, H, R,
   type Case, type Codec, type Fields, type Infer, type StructNode,
 } from '../schema.js';
 import { OFPET, OFPBRC, OFPMP, OFPBAC, type MultipartTypeName } from './enums.js';
@@ -202,4 +202,3 @@ export type MessageType = Message['type'];
 /** The message whose type is T: `Msg<'FLOW_MOD'>`. */
 export type Msg<T extends MessageType> = Extract<Message, { type: T }>;
 
-export const _custom = { custom };
