@@ -19,6 +19,14 @@ export const ConfigSchema = z.object({
   }).strict().optional(),
   /** Switches that listen (passive mode): tcp:HOST:PORT or tls:HOST:PORT. */
   connect: z.array(z.string().regex(/^(tcp|tls):(\[[^\]]+\]|[^:]+):\d+$/, 'tcp:HOST:PORT or tls:HOST:PORT')).default([]),
+  /** Topology file (topologies/*.yaml) whose NF instances, services and VLAN tables NSOD loads. */
+  topology: z.string().optional(),
+  /** Northbound REST API (docs/rest-api.md); changes need the token (or NFVNODE_API_TOKEN). */
+  api: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    token: z.string().min(8).optional(),
+  }).strict().optional(),
   /** SQLite file holding desired state (relative to the config file). */
   store: z.string().default('nfvnode.db'),
   /** equal: no ROLE_REQUEST; master: always master; auto: master lease in the store (fail-over). */
@@ -33,7 +41,12 @@ export const ConfigSchema = z.object({
   switches: z.array(z.object({
     dpid,
     patches: z.array(z.tuple([port, port])).default([]),
-    service_tables: z.object({ bras: z.number().int().min(1).max(254).optional(), sip: z.number().int().min(1).max(254).optional() }).strict().optional(),
+    service_tables: z.object({
+      bras: z.number().int().min(1).max(254).optional(),
+      sip: z.number().int().min(1).max(254).optional(),
+      /** NSOD's table (and the next one, for return traffic): the rest goes there. */
+      nsod: z.number().int().min(1).max(253).optional(),
+    }).strict().optional(),
   }).strict()).default([]),
 }).strict();
 
@@ -76,6 +89,7 @@ export function parseConfig(text: string, file = '<config>'): Config {
   return {
     ...cfg,
     store: abs(cfg.store),
+    ...(cfg.topology ? { topology: abs(cfg.topology) } : {}),
     ...(cfg.listen?.tls ? { listen: { ...cfg.listen, tls: { cert: abs(cfg.listen.tls.cert), key: abs(cfg.listen.tls.key), ca: abs(cfg.listen.tls.ca) } } } : {}),
   };
 }

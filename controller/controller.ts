@@ -9,11 +9,17 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { proactiveApp } from '../apps/proactive/app.js';
 import { learningApp } from '../apps/learning/app.js';
+import { Nsod } from '../apps/nsod/nsod.js';
+import { nsodApp } from '../apps/nsod/app.js';
+import { loadTopology } from './topology/loader.js';
+import { startApi } from './api/server.js';
 
 export interface RunningController {
   readonly runtime: Runtime;
   readonly store: Store;
   readonly listener: Listener | null;
+  readonly nsod: Nsod;
+  readonly api: Awaited<ReturnType<typeof startApi>> | null;
   stop(): Promise<void>;
 }
 
@@ -30,13 +36,20 @@ export async function startController(cfg: Config, log: Logger): Promise<Running
       ...(s.service_tables ? { serviceTables: s.service_tables } : {}),
     })),
   });
+  const nsod = new Nsod(store);
+  if (cfg.topology) nsod.applyTopology(loadTopology(cfg.topology));
+  runtime.register(nsodApp, { nsod });
   if (cfg.apps.learning) runtime.register(learningApp, { maxMacs: cfg.apps.learning.max_macs });
   const accept = (s: import('node:net').Socket) => { void runtime.accept(s); };
   const listener = cfg.listen ? await listen(cfg.listen, accept, log) : null;
   const active = cfg.connect.map((t) => connectActive(parseTarget(t), accept, log, cfg.listen?.tls));
+  const api = cfg.api
+    ? await startApi({ runtime, store, nsod, log: log.child({ part: 'api' }), host: cfg.api.host, port: cfg.api.port, token: cfg.api.token ?? process.env.NFVNODE_API_TOKEN })
+    : null;
   return {
-    runtime, store, listener,
+    runtime, store, listener, nsod, api,
     async stop() {
+      await api?.stop();
       for (const a of active) a.stop();
       await runtime.stop();
       await listener?.close();

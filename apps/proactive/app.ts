@@ -11,13 +11,14 @@ import { Observable, map } from 'rxjs';
 import type { App } from '../../controller/runtime/runtime.js';
 import type { FlowSpec, Intent } from '../../controller/runtime/intents.js';
 import { applyActions, gotoTable, output } from '../../controller/of13/builders.js';
+import { nsodClassifierFlow } from '../nsod/app.js';
 
 export interface ProactiveSwitch {
   readonly dpid: bigint;
   /** Bidirectional patches: traffic entering one port leaves by the other. */
   readonly patches?: readonly (readonly [number, number])[];
   /** Service tables for the classifier; a missing one is not classified. */
-  readonly serviceTables?: { readonly bras?: number; readonly sip?: number };
+  readonly serviceTables?: { readonly bras?: number; readonly sip?: number; readonly nsod?: number };
 }
 export interface ProactiveOptions { readonly switches: readonly ProactiveSwitch[] }
 
@@ -44,6 +45,8 @@ export function table0Flows(sw: ProactiveSwitch): FlowSpec[] {
       });
     }
   }
+  // Everything else to NSOD (two-step isolation), below every service and patch flow.
+  if (sw.serviceTables?.nsod !== undefined) flows.push(nsodClassifierFlow({ nsod: sw.serviceTables.nsod, back: sw.serviceTables.nsod + 1 }));
   for (const [a, b] of sw.patches ?? []) {
     flows.push({ table_id: 0, priority: 100, match: [{ field: 'in_port', value: a }], instructions: [applyActions(output(b))] });
     flows.push({ table_id: 0, priority: 100, match: [{ field: 'in_port', value: b }], instructions: [applyActions(output(a))] });

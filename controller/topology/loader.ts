@@ -12,6 +12,25 @@ export class TopologyError extends Error {
   constructor(message: string, readonly file: string, readonly line: number, readonly issues: readonly string[] = [message]) { super(message); }
 }
 
+/**
+ * A schema issue as path and reason. A union ("string or number", "one entry or a list")
+ * that failed says why in the branch of the right type: that branch's issue (its path
+ * appended) is used instead of a bare "Invalid input".
+ */
+export interface FlatIssue { readonly path: PropertyKey[]; readonly message: string; readonly code: string; readonly keys?: string[] }
+export function flattenIssue(issue: { code: string; message: string; path: PropertyKey[]; errors?: unknown; keys?: string[] }): FlatIssue {
+  if (issue.code === 'invalid_union' && Array.isArray(issue.errors)) {
+    for (const branch of issue.errors as { code: string; message: string; path: PropertyKey[] }[][]) {
+      const meaningful = branch.find((i) => i.code !== 'invalid_type');
+      if (meaningful) {
+        const inner = flattenIssue(meaningful);
+        return { ...inner, path: [...issue.path, ...inner.path] };
+      }
+    }
+  }
+  return { path: issue.path, message: issue.message, code: issue.code, ...(issue.keys ? { keys: issue.keys } : {}) };
+}
+
 /** The YAML node at a schema issue path (the deepest one that exists). */
 function nodeAt(doc: YamlNode | null | undefined, p: readonly PropertyKey[]): YamlNode | undefined {
   let n: YamlNode | null | undefined = doc;
@@ -51,13 +70,13 @@ export function parseTopology(text: string, file = '<topology>'): Topology {
   const r = TopologySchema.safeParse(value);
   if (r.success) return r.data;
   const lines: number[] = [];
-  const all = r.error.issues.map((issue) => {
-    const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+  const all = r.error.issues.map((raw) => {
+    const issue = flattenIssue(raw as Parameters<typeof flattenIssue>[0]);
+    const at = issue.code === 'unrecognized_keys' && issue.keys ? [...issue.path, issue.keys[0]] : issue.path;
     const n = nodeAt(doc.contents, at);
     const line = n?.range ? lc.linePos(n.range[0]).line : 1;
     lines.push(line);
-    const extra = issue.code === 'unrecognized_keys' ? `: ${issue.keys.join(', ')}` : '';
-    return `${file}:${line}: ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}${extra}`;
+    return `${file}:${line}: ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`;
   });
   throw new TopologyError(all[0], file, lines[0], all);
 }

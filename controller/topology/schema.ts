@@ -33,7 +33,7 @@ export const DPID_RE = /^(0x[0-9a-fA-F]{1,16}|\d{1,20})$/;
 const dpid = z.union([
   z.string().regex(DPID_RE, 'a datapath id: 0x… hex or decimal'),
   z.number().int().nonnegative(),
-]).refine((v) => BigInt(v) < 1n << 64n, 'a datapath id fits 64 bits')
+]).refine((v) => (typeof v === 'number' ? Number.isSafeInteger(v) : DPID_RE.test(v) && BigInt(v) < 1n << 64n), 'a datapath id fits 64 bits')
   .meta({ description: 'OpenFlow datapath id: "0x…" (hex) or decimal' });
 
 /** OpenFlow port numbers a switch may use for physical ports (§7.2.1: up to OFPP_MAX). */

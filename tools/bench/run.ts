@@ -5,11 +5,13 @@
 import { run as codec } from './codec.js';
 import { run as packetIn } from './packet_in.js';
 import { run as flowInstall } from './flow_install.js';
+import { runNsodBench } from './nsod.js';
 import type { BenchArgs } from './util.js';
 
 const BENCHES: Record<string, { about: string; run: (a: BenchArgs) => Promise<Record<string, unknown>> }> = {
   codec: { about: 'OpenFlow 1.3 decode/encode rates (FLOW_MOD, PACKET_IN, 100-flow reply) vs os-ken', run: codec },
   'flow-install': { about: '100,000 flows into Open vSwitch, barrier-confirmed, vs ovs-ofctl (plain, --bundle) and os-ken', run: flowInstall },
+  nsod: { about: 'NSOD: rebalance of 100,000 subscribers when an NF instance is added, on Open vSwitch', run: runNsodBench },
   'packet-in': { about: 'controller packet-in → packet-out rate and latency (cbench-like fake switches)', run: packetIn },
 };
 
