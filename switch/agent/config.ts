@@ -1,0 +1,130 @@
+/**
+ * Switch configuration (YAML or an object), validated with zod:
+ *
+ * ```yaml
+ * datapath_id: "0x1"                         # 0x… hex or decimal
+ * controllers: [ "tcp:127.0.0.1:6653", "ptcp:6634:127.0.0.1" ]
+ * tables: 64                                 # flow tables (1..255)
+ * backend: { kind: dpdk, eal_args: "--no-huge --no-pci -m 512", workers: 1 }   # or { kind: oracle }
+ * ports:
+ *   - { port_no: 1, name: subscriber, devargs: "net_af_packet0,iface=veth0" }
+ *   - { port_no: 2, name: uplink, devargs: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap" }
+ * tls: { cert: sw.pem, key: sw.key, ca: ca.pem }    # for tls:/ptls: controllers
+ * desc: { dp_desc: "lab switch 1" }
+ * echo_interval_ms: 5000
+ * dead_after_ms: 15000
+ * ```
+ *
+ * A bad file is refused with `FILE:LINE: field: reason`. Relative paths (TLS files, pcap
+ * files inside devargs are left alone) are relative to the file.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+import { parseControllerTarget } from './transport.js';
+
+const dpid = z.union([z.string().regex(/^(0x[0-9a-fA-F]{1,16}|\d+)$/, 'a datapath id: 0x… hex or decimal'), z.number().int().nonnegative()])
+  .transform((v) => BigInt(v));
+const target = z.string().superRefine((s, ctx) => {
+  try { parseControllerTarget(s); } catch (e) { ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message }); }
+});
+
+export const AgentConfigSchema = z.object({
+  datapath_id: dpid,
+  /** controllers to dial (tcp:, tls:) and listening endpoints (ptcp:, ptls:) */
+  controllers: z.array(target).default([]),
+  tables: z.number().int().min(1).max(255).default(64),
+  backend: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('oracle') }).strict(),
+    z.object({
+      kind: z.literal('dpdk'),
+      eal_args: z.string().default('--no-huge --no-pci -m 512'),
+      workers: z.number().int().min(1).max(64).default(1),
+      mbufs: z.number().int().min(0).optional(),
+      pktin_ring: z.number().int().min(0).optional(),
+      mfc_entries: z.number().int().min(0).optional(),
+    }).strict(),
+  ]).default({ kind: 'dpdk' }),
+  ports: z.array(z.object({
+    port_no: z.number().int().min(1).max(0xffffff00),
+    name: z.string().max(15).optional(),
+    /** DPDK device arguments (dpdk backend) */
+    devargs: z.string().optional(),
+    /** MAC address (oracle backend; the dpdk backend reads the device's) */
+    hw_addr: z.string().regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'aa:bb:cc:dd:ee:ff').optional(),
+  }).strict()).default([]),
+  tls: z.object({ cert: z.string(), key: z.string(), ca: z.string() }).strict().optional(),
+  desc: z.object({
+    mfr_desc: z.string().max(255).optional(), hw_desc: z.string().max(255).optional(), sw_desc: z.string().max(255).optional(),
+    serial_num: z.string().max(31).optional(), dp_desc: z.string().max(255).optional(),
+  }).strict().optional(),
+  echo_interval_ms: z.number().int().min(100).default(5000),
+  dead_after_ms: z.number().int().min(300).default(15000),
+  /** OFPFMFC_TABLE_FULL beyond this many entries in one table */
+  max_entries: z.number().int().min(1).optional(),
+}).strict().superRefine((c, ctx) => {
+  if (c.backend.kind === 'dpdk' && c.tables < 64) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tables'], message: 'the dpdk datapath has 64 to 255 tables' });
+  const seen = new Set<number>();
+  c.ports.forEach((p, i) => {
+    if (seen.has(p.port_no)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ports', i, 'port_no'], message: `port ${p.port_no} appears twice` });
+    seen.add(p.port_no);
+    if (c.backend.kind === 'dpdk' && !p.devargs) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ports', i, 'devargs'], message: 'the dpdk backend needs devargs for every port' });
+  });
+});
+
+/** The configuration as written (before defaults); a datapath id may also be a bigint. */
+export type AgentConfigInput = Omit<z.input<typeof AgentConfigSchema>, 'datapath_id'> & { readonly datapath_id: string | number | bigint };
+export type AgentConfig = z.output<typeof AgentConfigSchema>;
+
+export class AgentConfigError extends Error {
+  override readonly name = 'AgentConfigError';
+}
+
+/** The YAML node at a path, or the nearest one above it (a missing key is reported at its map). */
+function nodeAt(doc: YamlNode | null | undefined, p: (string | number)[]): YamlNode | undefined {
+  let n: YamlNode | null | undefined = doc;
+  for (const k of p) {
+    const child: YamlNode | undefined = isMap(n) ? n.get(k, true) as YamlNode | undefined : isSeq(n) ? n.get(Number(k), true) as YamlNode | undefined : undefined;
+    if (!child) break;
+    n = child;
+  }
+  return n ?? undefined;
+}
+
+/** Validate a configuration object (defaults applied). */
+export function agentConfig(input: AgentConfigInput | AgentConfig): AgentConfig {
+  const r = AgentConfigSchema.safeParse(typeof input.datapath_id === 'bigint' ? { ...input, datapath_id: `0x${input.datapath_id.toString(16)}` } : input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new AgentConfigError(`${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return r.data;
+}
+
+/** Parse and validate YAML; relative TLS paths become relative to the file's folder. */
+export function parseAgentConfig(text: string, file = '<config>'): AgentConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw new AgentConfigError(`${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
+  }
+  const r = AgentConfigSchema.safeParse(doc.toJS() ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const n = nodeAt(doc.contents, issue.path as (string | number)[]);
+    const line = n?.range ? lc.linePos(n.range[0]).line : 1;
+    throw new AgentConfigError(`${file}:${line}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const cfg = r.data;
+  const dir = path.dirname(file);
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(dir, p));
+  return cfg.tls ? { ...cfg, tls: { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key), ca: abs(cfg.tls.ca) } } : cfg;
+}
+
+export function loadAgentConfig(file: string): AgentConfig {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) { throw new AgentConfigError(`${file}: ${(e as Error).message}`); }
+  return parseAgentConfig(text, file);
+}
