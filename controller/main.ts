@@ -8,6 +8,8 @@ import { loadConfig, ConfigError } from './config.js';
 import { createLogger } from './log.js';
 import { startController } from './controller.js';
 import { startNode } from './start.js';
+import { startSwitch } from '../switch/embedded.js';
+import { loadAgentConfig, AgentConfigError } from '../switch/agent/config.js';
 
 const VERSION = '0.1.0';
 
@@ -17,6 +19,7 @@ usage: nfvnode COMMAND [options]
 
 commands:
   controller --config FILE   run the OpenFlow controller
+  switch --config FILE       run the OpenFlow switch (DPDK datapath + agent)
   start                 run the node on its embedded default set-up (controller + switch)
   decode FILE|HEX ...   decode OpenFlow 1.3 messages (raw bytes, or hex) and print one line each
   version               print the version
@@ -65,6 +68,45 @@ async function controllerCmd(args: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  return 0;
+}
+
+const SWITCH_HELP = `usage: nfvnode switch --config FILE
+
+Runs the userspace OpenFlow 1.3 switch: the C fast path on DPDK (ports from DPDK device
+strings: net_pcap, net_af_packet on veth, net_tap, net_ring, net_vhost, net_memif, net_null,
+PCI addresses) and the OpenFlow agent, which connects to controllers (tcp:HOST:PORT, tls:…)
+and/or listens for them (ptcp:PORT[:HOST]). EAL runs with --no-huge --no-pci by default.
+
+  datapath_id: "0x1"
+  controllers: [ "tcp:127.0.0.1:6653" ]
+  backend: { kind: dpdk, eal_args: "--no-huge --no-pci -m 512", workers: 1 }
+  ports:
+    - { port_no: 1, name: subscriber, devargs: "net_af_packet0,iface=veth-sub" }
+    - { port_no: 2, name: uplink, devargs: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap" }
+
+Also: tables (64..255), tls {cert,key,ca}, desc, echo_interval_ms, dead_after_ms.
+The BRAS extensions (docs/openflow-extensions.md) are always on. SIGINT/SIGTERM stop it.`;
+
+async function switchCmd(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) { console.log(SWITCH_HELP); return 0; }
+  const i = args.indexOf('--config');
+  const file = i >= 0 ? args[i + 1] : undefined;
+  if (!file) { console.error(SWITCH_HELP); return 2; }
+  let cfg;
+  try { cfg = loadAgentConfig(file); } catch (e) {
+    if (e instanceof AgentConfigError) { console.error(`nfvnode switch: ${e.message}`); return 2; }
+    throw e;
+  }
+  const log = createLogger('switch');
+  let sw;
+  try { sw = await startSwitch(cfg, log); } catch (e) {
+    console.error(`nfvnode switch: ${(e as Error).message}`);
+    return 1;
+  }
+  log.info({ dpid: '0x' + cfg.datapath_id.toString(16), ports: cfg.ports.length, controllers: cfg.controllers }, 'switch running');
+  await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+  await sw.stop();
   return 0;
 }
 
@@ -141,6 +183,7 @@ export async function cli(argv: string[]): Promise<number> {
     case 'version': case '--version': console.log(VERSION); return 0;
     case 'decode': return decodeCmd(rest);
     case 'controller': return controllerCmd(rest);
+    case 'switch': return switchCmd(rest);
     case 'start': return startCmd(rest);
     default: console.error(`nfvnode: unknown command '${cmd}'\n\n${HELP}`); return 2;
   }
