@@ -19,11 +19,10 @@
 import { oxmDef, type Match, type OxmField, type OxmUnknown } from '../../controller/of13/index.js';
 
 /**
- * Names of the BRAS match fields (ARCHITECTURE decision 5). The parser extracts them from
- * PPPoE frames; once `docs/openflow-extensions.md` registers them as experimenter OXMs
- * under these names, matches on them work unchanged.
+ * Names of the BRAS PPPoE match fields (ARCHITECTURE decision 5), as the codec registers them
+ * (controller/of13/ext/bras.ts); the L2TP ones are in oracle/bras.ts.
  */
-export const PPPOE_FIELDS = { code: 'pppoe_code', session_id: 'pppoe_session_id', ppp_proto: 'ppp_proto' } as const;
+export const PPPOE_FIELDS = { code: 'pppoe_code', session_id: 'pppoe_session_id', ppp_proto: 'ppp_protocol' } as const;
 
 export type FieldKind = 'uint' | 'u64' | 'mac' | 'ipv4' | 'ipv6' | 'bytes';
 export interface FieldInfo {

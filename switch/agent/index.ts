@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../../controller/log.js';
 import { Agent, type AgentOptions } from './agent.js';
 import { agentConfig, type AgentConfig, type AgentConfigInput } from './config.js';
 import { OracleBackend } from './oracle-backend.js';
+import { brasActionValid } from './oracle/bras.js';
 import { openEndpoint, type Endpoint } from './transport.js';
 import type { Backend } from './backend.js';
 
@@ -72,6 +73,8 @@ export async function startAgent(config: AgentConfigInput | AgentConfig, opts: S
     session: { echoIntervalMs: cfg.echo_interval_ms, deadAfterMs: cfg.dead_after_ms },
     ...(cfg.max_entries !== undefined ? { maxEntries: cfg.max_entries } : {}),
     ...opts.agent,
+    // nfvnode's BRAS actions (docs/openflow-extensions.md) are part of this switch.
+    validation: { experimenterAction: brasActionValid, ...opts.agent?.validation },
   }).start();
   const endpoints: Endpoint[] = [];
   const onSocket = (s: Socket, origin: string) => { agent.accept(s, origin); };

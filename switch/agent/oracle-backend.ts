@@ -21,6 +21,7 @@
  * - The packet-in queue holds `packetInQueue` entries (default 1024, like one ring of the C
  *   datapath); what does not fit is dropped and counted in `packetInDrops`.
  */
+import { brasActionValid } from './oracle/bras.js';
 import {
   OfpError, OFPET, OFPFC, OFPFF, OFPP, OFPG, OFPGC, OFPMC, OFPPC, OFPPS, OFPPR, OFPPF, OFPSCFC, OFPFMFC, OFPC_FRAG, OFPCML,
   type Port,
@@ -160,7 +161,8 @@ export class OracleBackend implements Backend {
   constructor(readonly opts: OracleBackendOptions = {}) {
     this.nTables = opts.nTables ?? 64;
     this.clock = opts.clock ?? (() => process.hrtime.bigint());
-    this.tables = new FlowTables({ nTables: this.nTables });
+    // The datapath takes nfvnode's BRAS actions (docs/openflow-extensions.md), as the C one does.
+    this.tables = new FlowTables({ nTables: this.nTables, experimenterAction: brasActionValid });
     const now = this.clock();
     for (const p of opts.ports ?? []) this.portMap.set(p.port_no, new OraclePort(this, p, now));
   }

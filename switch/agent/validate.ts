@@ -46,7 +46,7 @@ export const SUPPORTED_MATCH_FIELDS: ReadonlySet<string> = new Set([
   'sctp_src', 'sctp_dst', 'icmpv4_type', 'icmpv4_code', 'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha',
   'arp_tha', 'ipv6_src', 'ipv6_dst', 'ipv6_flabel', 'icmpv6_type', 'icmpv6_code', 'ipv6_nd_target',
   'ipv6_nd_sll', 'ipv6_nd_tll', 'mpls_label', 'mpls_tc', 'mpls_bos',
-  PPPOE_FIELDS.code, PPPOE_FIELDS.session_id, PPPOE_FIELDS.ppp_proto,
+  PPPOE_FIELDS.code, PPPOE_FIELDS.session_id, PPPOE_FIELDS.ppp_proto, 'l2tp_tunnel_id', 'l2tp_session_id',
 ]);
 
 /** Fields a SET_FIELD action may write (the header fields of the parsed protocols). */
@@ -55,7 +55,7 @@ export const SETTABLE_FIELDS: ReadonlySet<string> = new Set([
   'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmpv4_type', 'icmpv4_code',
   'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha', 'ipv6_src', 'ipv6_dst', 'ipv6_flabel',
   'icmpv6_type', 'icmpv6_code', 'ipv6_nd_target', 'ipv6_nd_sll', 'ipv6_nd_tll', 'mpls_label', 'mpls_tc',
-  PPPOE_FIELDS.code, PPPOE_FIELDS.session_id, PPPOE_FIELDS.ppp_proto,
+  PPPOE_FIELDS.code, PPPOE_FIELDS.session_id, PPPOE_FIELDS.ppp_proto, 'l2tp_tunnel_id', 'l2tp_session_id',
 ]);
 
 const fail = (type: number, code: number, msg: string, path = ''): never => { throw new OfpError(type, code, msg, -1, path); };

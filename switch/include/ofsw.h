@@ -31,9 +31,10 @@
  * Lookup order (per packet, worker lcore)
  * ---------------------------------------
  * rx burst (32) → parse into struct key (Ethernet, VLAN ×2, MPLS, ARP, IPv4/6, TCP, UDP,
- * SCTP, ICMPv4/6 and ND, PPPoE/PPP) → one packet hash (the NIC's RSS hash when the port
- * gives one, else CRC32-C of the key) → per-worker microflow cache: key → the list of flow
- * entries the packet traverses (at most 8 tables) → on a miss, table by table: tuple-space
+ * SCTP, ICMPv4/6 and ND, PPPoE/PPP, L2TPv2 data) → one packet hash (the NIC's RSS hash
+ * when the port gives one, else CRC32-C of the key) → per-worker microflow cache: key → the
+ * list of flow entries the packet traverses (at most 8 tables; not kept when a pop_mpls,
+ * pop_pppoe or pop_l2tp is followed by goto-table) → on a miss, table by table: tuple-space
  * search, one exact-match hash per distinct mask, visited in decreasing order of the
  * highest priority they hold and stopped as soon as no remaining subtable can beat the best
  * match (OpenFlow §5.3: the highest-priority matching entry wins; among equal priorities

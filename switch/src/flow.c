@@ -6,6 +6,7 @@
 
 #include "act/compile.h"
 #include "dp/ctx.h"
+#include "dp/pipeline.h"
 #include "flow.h"
 #include "sw.h"
 
@@ -107,6 +108,7 @@ OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowPar
 	rc = compile_instructions(sw, fp->table_id, fp->instructions, fp->instructions_len, &prog);
 	if (rc < 0)
 		return rc;
+	prog->exposes = prog->apply != NULL && dp_list_exposes(prog->apply);
 	(void)cls_mask_words(&mask, &n_words);
 	/* one block: the flow, its key words, its per-context counters */
 	sz = sizeof(*f) + n_words * sizeof(uint64_t);
@@ -170,6 +172,7 @@ OFSW_API int ofsw_Flow_modify(struct ofsw_Switch *sw, int64_t handle, const uint
 	rc = compile_instructions(sw, f->table_id, instructions, len, &prog);
 	if (rc < 0)
 		return rc;
+	prog->exposes = prog->apply != NULL && dp_list_exposes(prog->apply);
 	old = f->prog;
 	ATOMIC_STORE_REL(&f->prog, prog);
 	rcu_defer(&sw->rcu, free, old);

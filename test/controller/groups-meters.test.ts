@@ -31,9 +31,10 @@ t.test('groups and meters reconciled on Open vSwitch', async (t) => {
     }],
   });
   const port = ctl.port;
-  await ovs.addBridge('br0', { dpid: DPID, controllers: [`tcp:127.0.0.1:${port}`], ports: ['p1', 'p2', 'p3'] });
+  // Subscribe before the switch exists: its first reconciliation may be quick.
   const reports: Record<string, number>[] = [];
   ctl.runtime.reconciled$.subscribe(({ report }) => reports.push(report as unknown as Record<string, number>));
+  await ovs.addBridge('br0', { dpid: DPID, controllers: [`tcp:127.0.0.1:${port}`], ports: ['p1', 'p2', 'p3'] });
   await until(() => reports.length === 1, 15_000, 'first reconciliation');
   t.match(reports[0], { metersAdded: 1, groupsAdded: 1, flowsAdded: 1 });
   t.match(await ovs.ofctl('dump-groups', 'br0'), /group_id=7,type=select,bucket=.*actions=output:1.*actions=output:2/);

@@ -414,7 +414,8 @@ t.test('256 tables at most; ids checked against the configured count', (tt) => {
   tt.end();
 });
 
-t.test('bulk ADD stays fast (the agent installs 1,000,000 flows)', (tt) => {
+// Speed is measured by the flow-mod benchmark (npm run bench -- flow-mod), not asserted here.
+t.test('bulk ADD of 50,000 distinct flows into one table', (tt) => {
   const ft = new FlowTables();
   const n = 50_000;
   const mods = Array.from({ length: n }, (_x, i) => flowMod({
@@ -422,11 +423,8 @@ t.test('bulk ADD stays fast (the agent installs 1,000,000 flows)', (tt) => {
     match: [{ field: 'in_port', value: 1 + (i % 8) }, { field: 'eth_type', value: 0x0800 }, { field: 'ipv4_dst', value: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }],
     instructions: out(2),
   }));
-  const t0 = process.hrtime.bigint();
   for (const m of mods) ft.flowMod(m);
-  const perSec = Number(BigInt(n) * S / (process.hrtime.bigint() - t0));
   tt.equal(ft.count(), n);
-  tt.comment(`${Math.round(perSec)} ADDs/s into one table`);
-  tt.ok(perSec > 50_000, 'more than 50,000 ADDs/s');
+  tt.equal(ft.entries(0).length, n, 'all in table 0');
   tt.end();
 });

@@ -6,6 +6,7 @@
  * - rewrite.ts: the header rewrites of the actions
  * - pipeline.ts: `process`, `packetOut`, the action set, groups, `selectHash`
  * - checksum.ts: incremental Internet checksums, CRC32c
+ * - bras.ts: PPPoE / L2TPv2 recognition and the BRAS push/pop actions
  * - build.ts: frames from a description
  * - random.ts: seeded random tables, packets and scenarios
  */
@@ -13,5 +14,6 @@ export * from './packet.js';
 export * from './rewrite.js';
 export * from './pipeline.js';
 export * from './checksum.js';
+export * from './bras.js';
 export * from './build.js';
 export * from './random.js';

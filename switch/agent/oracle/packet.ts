@@ -21,12 +21,16 @@
  *   (NA) link-layer address option of length 1 gives ipv6_nd_sll / ipv6_nd_tll, which are
  *   00:00:00:00:00:00 when the option is absent. Option parsing stops at a zero length.
  * - PPPoE (0x8863 discovery, 0x8864 session; ver/type 0x11): pppoe_code, pppoe_session_id;
- *   on session frames ppp_proto (a one-byte protocol field when its first byte is odd,
- *   RFC 1661 §6.5 protocol-field compression).
+ *   on session frames ppp_protocol when the PPP frame (LENGTH bytes, cut at the frame end)
+ *   holds the protocol field (a one-byte field when its first byte is odd, RFC 1661 §6.5
+ *   protocol-field compression).
+ * - L2TPv2 (bras.ts `l2tpData`): l2tp_tunnel_id and l2tp_session_id of data messages only
+ *   (unfragmented IPv4, UDP destination port 1701, version 2, T = 0, lengths that fit).
  * - in_port and in_phy_port are the ingress port; metadata is the pipeline's.
  */
 import { OFPVID_PRESENT, type Match } from '../../../controller/of13/index.js';
 import { fieldInfo, bigToValue, valueToBig, canonMatch, matchValues, PPPOE_FIELDS } from '../flowmatch.js';
+import { l2tpData, pppProtocol, BRAS_FIELDS, type L2tpData } from './bras.js';
 
 export const ETH_TYPE = {
   IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, IPV6: 0x86dd, MPLS: 0x8847, MPLS_MC: 0x8848,
@@ -56,6 +60,8 @@ export interface Dissection {
   /** offsets of the ND link-layer address (inside its option), or -1 */
   readonly ndSll: number;
   readonly ndTll: number;
+  /** the L2TPv2 data message this frame is, if it is one */
+  readonly l2tp?: L2tpData;
   readonly values: Map<string, bigint>;
 }
 
@@ -125,9 +131,9 @@ export function dissect(frame: Uint8Array, in_port: number, metadata = 0n): Diss
         d.pppoe = true;
         v.set(PPPOE_FIELDS.code, BigInt(b[l3 + 1]));
         v.set(PPPOE_FIELDS.session_id, BigInt(u16(b, l3 + 2)));
-        if (type === ETH_TYPE.PPPOE_SESSION && l3 + 7 <= len) {
-          if (b[l3 + 6] & 1) v.set(PPPOE_FIELDS.ppp_proto, BigInt(b[l3 + 6]));
-          else if (l3 + 8 <= len) v.set(PPPOE_FIELDS.ppp_proto, BigInt(u16(b, l3 + 6)));
+        if (type === ETH_TYPE.PPPOE_SESSION) {
+          const pr = pppProtocol(b, l3 + 6, Math.min(u16(b, l3 + 4), len - l3 - 6));
+          if (pr) v.set(PPPOE_FIELDS.ppp_proto, BigInt(pr.proto));
         }
       }
       break;
@@ -155,6 +161,14 @@ function parseIpv4(d: MutableDissection, b: Uint8Array, l3: number): void {
   v.set('ipv4_dst', bytesBig(b, l3 + 16, 4));
   if ((u16(b, l3 + 6) & 0x1fff) !== 0) return; // a later fragment: no L4 header here
   parseL4(d, b, l3 + ihl, proto, false);
+  if (proto === IPPROTO.UDP) {
+    const m = l2tpData(b, l3);
+    if (typeof m !== 'string') {
+      d.l2tp = m;
+      v.set(BRAS_FIELDS.l2tp_tunnel_id, BigInt(m.tunnel_id));
+      v.set(BRAS_FIELDS.l2tp_session_id, BigInt(m.session_id));
+    }
+  }
 }
 
 function parseIpv6(d: MutableDissection, b: Uint8Array, l3: number): void {

@@ -13,10 +13,12 @@
  *   pipelines only below their rates). Without goto-table the action set is executed.
  * - The action set (§5.10) holds one action per type (one set-field per field, one
  *   experimenter action per name); a later write overwrites. It executes in this order:
- *   copy_ttl_in, pop_vlan, pop_mpls, (experimenter actions: decapsulation and encapsulation,
- *   in write order), push_mpls, push_vlan, copy_ttl_out, dec_mpls_ttl, dec_nw_ttl,
+ *   copy_ttl_in, pop_vlan, pop_mpls, pop_l2tp, pop_pppoe, (other experimenter actions, in
+ *   write order), push_mpls, push_pppoe, push_l2tp, push_vlan, copy_ttl_out, dec_mpls_ttl, dec_nw_ttl,
  *   set-field (in first-write order), set_mpls_ttl, set_nw_ttl, set_queue, then group if
  *   there is one, else output.
+ * - BRAS actions (oracle/bras.ts) run built in; one that drops the packet (a frame it does
+ *   not take) stops its processing like an invalid TTL, without a packet-in.
  * - An invalid TTL (dec of 0 or 1) stops the processing of that packet: no later action,
  *   instruction or table; what was already output stays output. With
  *   `invalidTtlToController` a packet-in with OFPR_INVALID_TTL carries the packet (cut to
@@ -48,8 +50,9 @@ import { MAX_GROUP_DEPTH } from '../grouptable.js';
 import { fieldInfo, valueToBig } from '../flowmatch.js';
 import {
   makePkt, clonePkt, setField, pushVlan, popVlan, pushMpls, popMpls, copyTtlIn, copyTtlOut,
-  decMplsTtl, decNwTtl, setMplsTtl, setNwTtl, writeMetadata, refresh, type Pkt,
+  decMplsTtl, decNwTtl, setMplsTtl, setNwTtl, writeMetadata, refresh, brasRewrite, type Pkt,
 } from './rewrite.js';
+import { asBrasAction, type BrasDrop } from './bras.js';
 import { IPPROTO } from './packet.js';
 
 export const OFP_DEFAULT_MISS_SEND_LEN = 128;
@@ -74,10 +77,13 @@ export interface ProcessOptions {
   readonly count?: boolean;
   readonly nowNs?: bigint;
   /**
-   * Run a registered experimenter action (the BRAS PPPoE/L2TP push/pop): return the new
-   * frame, or null to drop the packet. Without it experimenter actions do nothing.
+   * Run an experimenter action other than the BRAS ones (which the oracle runs itself,
+   * oracle/bras.ts): return the new frame, or null to drop the packet. Without it such
+   * actions do nothing.
    */
   readonly experimenter?: (action: Extract<Action, { type: 'EXPERIMENTER' }>, frame: Uint8Array) => Uint8Array | null;
+  /** told of every packet a BRAS action dropped, and why (the datapath's drop counters) */
+  readonly onBrasDrop?: (reason: BrasDrop, action: string) => void;
 }
 
 export interface Output {
@@ -110,8 +116,10 @@ interface Cause { readonly table_id: number; readonly cookie: bigint; readonly m
 
 // ------------------------------------------------------------------ action set
 
-const SET_ORDER_HEAD = ['COPY_TTL_IN', 'POP_VLAN', 'POP_MPLS', 'POP_PBB'] as const;
-const SET_ORDER_MID = ['PUSH_MPLS', 'PUSH_PBB', 'PUSH_VLAN', 'COPY_TTL_OUT', 'DEC_MPLS_TTL', 'DEC_NW_TTL'] as const;
+const SET_ORDER_HEAD = ['COPY_TTL_IN', 'POP_VLAN', 'POP_MPLS', 'POP_PBB', 'EXPERIMENTER:pop_l2tp', 'EXPERIMENTER:pop_pppoe'] as const;
+const SET_ORDER_PUSH = ['PUSH_MPLS', 'PUSH_PBB', 'EXPERIMENTER:push_pppoe', 'EXPERIMENTER:push_l2tp'] as const;
+const SET_ORDER_MID = ['PUSH_VLAN', 'COPY_TTL_OUT', 'DEC_MPLS_TTL', 'DEC_NW_TTL'] as const;
+const BRAS_SET_KEYS: ReadonlySet<string> = new Set([...SET_ORDER_HEAD, ...SET_ORDER_PUSH].filter((k) => k.startsWith('EXPERIMENTER:')));
 const SET_ORDER_TAIL = ['SET_MPLS_TTL', 'SET_NW_TTL', 'SET_QUEUE'] as const;
 
 /** The action set of §5.10: one action per type, executed in the spec's order. */
@@ -130,7 +138,8 @@ export class ActionSet {
     const out: Action[] = [];
     const take = (k: string) => { const a = this.m.get(k); if (a) out.push(a); };
     SET_ORDER_HEAD.forEach(take);
-    for (const [k, a] of this.m) if (k.startsWith('EXPERIMENTER:')) out.push(a);
+    for (const [k, a] of this.m) if (k.startsWith('EXPERIMENTER:') && !BRAS_SET_KEYS.has(k)) out.push(a);
+    SET_ORDER_PUSH.forEach(take);
     SET_ORDER_MID.forEach(take);
     for (const [k, a] of this.m) if (k.startsWith('SET_FIELD:')) out.push(a);
     SET_ORDER_TAIL.forEach(take);
@@ -282,6 +291,12 @@ class Run {
       case 'DEC_MPLS_TTL': return decMplsTtl(p) || this.invalidTtl(p, cause);
       case 'DEC_NW_TTL': return decNwTtl(p) || this.invalidTtl(p, cause);
       case 'EXPERIMENTER': {
+        if (asBrasAction(a)) {
+          const drop = brasRewrite(p, a);
+          if (drop === undefined) return true;
+          this.o.onBrasDrop?.(drop, (a as { name: string }).name);
+          return false;
+        }
         if (!this.o.experimenter) return true;
         const f = this.o.experimenter(a, Uint8Array.from(p.frame));
         if (f === null) return false;

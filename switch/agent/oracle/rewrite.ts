@@ -21,6 +21,7 @@
  *   it is label 0, TC 0, BoS 1, TTL = the IPv4 TTL / IPv6 hop limit, or 0 when not IP (the
  *   spec's table; Open vSwitch differs: TC from the DSCP and TTL 64 for non-IP).
  *   pop_mpls removes the top entry and writes the action's ethertype.
+ * - BRAS push/pop PPPoE and L2TPv2 and the BRAS fields: oracle/bras.ts.
  * - TTLs: dec_nw_ttl / dec_mpls_ttl on a TTL of 0 or 1 do not change the packet and report
  *   an invalid TTL (the caller then stops processing this packet, §5.12 and OFPR_INVALID_TTL).
  *   copy_ttl_out copies the TTL of the next-to-outermost header (second label, or the IP
@@ -30,6 +31,8 @@
 import { dissect, IPPROTO, type Dissection } from './packet.js';
 import { rewrite, crc32c, readSctpChecksum, writeSctpChecksum, type CsumRef } from './checksum.js';
 import { PPPOE_FIELDS } from '../flowmatch.js';
+import { BRAS_FIELDS, runBrasAction, asBrasAction, type BrasDrop } from './bras.js';
+import type { Action } from '../../../controller/of13/index.js';
 
 /** A packet travelling through the pipeline. `d` always describes `frame`. */
 export interface Pkt {
@@ -145,6 +148,9 @@ export function setField(p: Pkt, name: string, value: bigint): void {
     case PPPOE_FIELDS.code: rewrite(b, d.l3 + 1, Uint8Array.of(n)); break;
     case PPPOE_FIELDS.session_id: rewrite(b, d.l3 + 2, be(n, 2)); break;
     case PPPOE_FIELDS.ppp_proto: if (!(b[d.l3 + 6] & 1)) rewrite(b, d.l3 + 6, be(n, 2)); break;
+    // the L2TP header is UDP payload: the UDP checksum (when not 0) covers it
+    case BRAS_FIELDS.l2tp_tunnel_id: rewrite(b, d.l2tp!.ids, be(n, 2), [{ off: d.l4 + 6, base: d.l4, udp: true }]); break;
+    case BRAS_FIELDS.l2tp_session_id: rewrite(b, d.l2tp!.ids + 2, be(n, 2), [{ off: d.l4 + 6, base: d.l4, udp: true }]); break;
     default: return;
   }
   refresh(p);
@@ -252,6 +258,19 @@ export function setMplsTtl(p: Pkt, ttl: number): void {
   if (!p.d.mpls) return;
   p.frame[p.d.l3 + 3] = ttl;
   refresh(p);
+}
+
+/**
+ * A BRAS push/pop (oracle/bras.ts) on the packet: undefined when done, else why the packet
+ * is dropped (the caller then stops processing it, as for an invalid TTL).
+ */
+export function brasRewrite(p: Pkt, a: Action): BrasDrop | undefined {
+  const b = asBrasAction(a);
+  if (!b) return 'inapplicable';
+  const r = runBrasAction(b, p.frame, p.d.ethTypeOff);
+  if ('drop' in r) return r.drop;
+  replaceFrame(p, r.frame);
+  return undefined;
 }
 
 /** Write metadata (§5.9 Write-Metadata): bits under the mask take the value's. */

@@ -8,6 +8,7 @@
 #include "compile.h"
 #include "group.h"
 #include "meter.h"
+#include "../pkt/bras.h"
 #include "../sw.h"
 
 /* ------------------------------------------------------------------ match */
@@ -20,8 +21,9 @@ int compile_match(const uint8_t *p, uint32_t len, struct key *value, struct key 
 	memset(value, 0, sizeof(*value));
 	memset(mask, 0, sizeof(*mask));
 	while (o < len) {
-		uint32_t hdr, cls, field, hasmask, plen;
+		uint32_t hdr, cls, field, hasmask, plen, vlen;
 		const struct key_field_def *d;
+		const uint8_t *val;
 		uint8_t *kv = (uint8_t *)value, *km = (uint8_t *)mask;
 
 		if (len - o < 4)
@@ -35,16 +37,25 @@ int compile_match(const uint8_t *p, uint32_t len, struct key *value, struct key 
 		if (len - o - 4 < plen)
 			return ofsw_fail(-EINVAL, OFPET_BAD_MATCH, OFPBMC_BAD_LEN, (int32_t)o,
 					 "match: OXM at %u claims %u bytes, %u left", o, plen, len - o - 4);
-		/* TODO(BRAS): class 0xFFFF under the nfvnode experimenter id → KF_PPPOE_* once
-		 * docs/openflow-extensions.md fixes the ids. */
-		if (cls != OFPXMC_OPENFLOW_BASIC || field >= KEY_FIRST_EXPERIMENTER_FIELD || field == KF_PBB_ISID)
+		if (cls == OFPXMC_OPENFLOW_BASIC && field < KEY_FIRST_EXPERIMENTER_FIELD && field != KF_PBB_ISID) {
+			val = p + o + 4;
+			vlen = plen;
+		} else if (cls == OFPXMC_EXPERIMENTER && plen >= 4 && rd32(p + o + 4) == KEY_EXPERIMENTER_ID &&
+			   field < KF__COUNT - KEY_FIRST_EXPERIMENTER_FIELD) {
+			/* §7.2.3.2: the experimenter id leads the payload; the BRAS fields follow it. */
+			field += KEY_FIRST_EXPERIMENTER_FIELD;
+			val = p + o + 8;
+			vlen = plen - 4;
+		} else {
 			return ofsw_fail(-ENOTSUP, OFPET_BAD_MATCH, OFPBMC_BAD_FIELD, (int32_t)o,
-					 "match: OXM class 0x%04x field %u is not supported", cls, field);
+					 "match: OXM class 0x%04x field %u%s is not supported", cls, field,
+					 cls == OFPXMC_EXPERIMENTER ? " (experimenter)" : "");
+		}
 		d = &key_fields[field];
-		if (plen != (hasmask ? 2u : 1u) * d->width)
+		if (vlen != (hasmask ? 2u : 1u) * d->width)
 			return ofsw_fail(-EINVAL, OFPET_BAD_MATCH, OFPBMC_BAD_LEN, (int32_t)o,
 					 "match: %s needs %u bytes, has %u", d->name,
-					 (hasmask ? 2u : 1u) * d->width, plen);
+					 (hasmask ? 2u : 1u) * d->width, vlen);
 		if (hasmask && !d->maskable)
 			return ofsw_fail(-EINVAL, OFPET_BAD_MATCH, OFPBMC_BAD_MASK, (int32_t)o,
 					 "match: %s is not maskable", d->name);
@@ -53,8 +64,8 @@ int compile_match(const uint8_t *p, uint32_t len, struct key *value, struct key 
 					 "match: %s appears twice", d->name);
 		seen |= 1ull << field;
 		for (uint32_t i = 0; i < d->width; i++) {
-			uint8_t v = p[o + 4 + i];
-			uint8_t m = hasmask ? p[o + 4 + d->width + i] : 0xff;
+			uint8_t v = val[i];
+			uint8_t m = hasmask ? val[d->width + i] : 0xff;
 
 			if (v & ~d->full_mask[i])
 				return ofsw_fail(-EINVAL, OFPET_BAD_MATCH, OFPBMC_BAD_VALUE, (int32_t)o,
@@ -85,6 +96,60 @@ static int check_port(uint32_t port, int packet_out, uint32_t off)
 	    (port > OFPP_MAX && port < OFPP_IN_PORT))
 		return BAD_ACTION(OFPBAC_BAD_OUT_PORT, off, "output: port 0x%x is not supported here", port);
 	return 0;
+}
+
+/*
+ * The BRAS experimenter actions (docs/openflow-extensions.md, "Actions"): type 0xFFFF, len,
+ * experimenter id, subtype u16, body, zero padding to len. Padding is not checked (the codec
+ * ignores it too); address_control must be 0 or 1.
+ */
+enum { BRAS_PUSH_PPPOE = 1, BRAS_POP_PPPOE = 2, BRAS_PUSH_L2TP = 3, BRAS_POP_L2TP = 4 };
+
+static int compile_bras(const uint8_t *p, uint32_t len, uint32_t off, struct act *a)
+{
+	static const uint8_t want_len[] = {
+		[BRAS_PUSH_PPPOE] = 16, [BRAS_POP_PPPOE] = 16, [BRAS_PUSH_L2TP] = 32, [BRAS_POP_L2TP] = 16,
+	};
+	uint32_t exp = len >= 8 ? rd32(p + 4) : 0;
+	uint16_t sub;
+
+	if (len < 16 || exp != KEY_EXPERIMENTER_ID)
+		return BAD_ACTION(OFPBAC_BAD_EXPERIMENTER, off, "experimenter action 0x%08x is not supported", exp);
+	sub = rd16(p + 8);
+	if (sub < BRAS_PUSH_PPPOE || sub > BRAS_POP_L2TP)
+		return BAD_ACTION(OFPBAC_BAD_EXP_TYPE, off, "experimenter 0x%08x: action subtype %u is unknown", exp, sub);
+	if (len != want_len[sub])
+		return BAD_ACTION(OFPBAC_BAD_LEN, off, "experimenter 0x%08x subtype %u: length %u, want %u", exp, sub,
+				  len, want_len[sub]);
+	switch (sub) {
+	case BRAS_PUSH_PPPOE:
+		a->op = OP_PUSH_PPPOE;
+		a->slot = AS_PUSH_PPPOE;
+		memcpy(&a->u16, p + 10, 2);
+		return 0;
+	case BRAS_POP_PPPOE:
+		a->op = OP_POP_PPPOE;
+		a->slot = AS_POP_PPPOE;
+		return 0;
+	case BRAS_PUSH_L2TP: {
+		struct bras_l2tp_push b;
+
+		memcpy(&b, p + 10, sizeof(b));
+		if (b.address_control > 1)
+			return BAD_ACTION(OFPBAC_BAD_ARGUMENT, off, "push_l2tp: address_control %u (0 or 1)",
+					  b.address_control);
+		a->op = OP_PUSH_L2TP;
+		a->slot = AS_PUSH_L2TP;
+		memcpy(a->val, &b, sizeof(b));
+		a->u32 = bras_l2tp_ipv4_sum(&b);
+		return 0;
+	}
+	default:
+		a->op = OP_POP_L2TP;
+		a->slot = AS_POP_L2TP;
+		memcpy(&a->u16, p + 10, 2);
+		return 0;
+	}
 }
 
 /* One action at p (len bytes, len validated by the caller) → *a. */
@@ -174,7 +239,7 @@ static int compile_one(struct ofsw_Switch *sw, const uint8_t *p, uint32_t len, u
 		a->slot = AS_GROUP;
 		return 0;
 	case OFPAT_SET_FIELD: {
-		uint32_t hdr, cls, field, plen;
+		uint32_t hdr, cls, field, plen, at = 8;
 		const struct key_field_def *d;
 
 		if (len < 8 || len - 4 < 4)
@@ -183,20 +248,27 @@ static int compile_one(struct ofsw_Switch *sw, const uint8_t *p, uint32_t len, u
 		cls = hdr >> 16;
 		field = (hdr >> 9) & 0x7f;
 		plen = hdr & 0xff;
-		if (cls != OFPXMC_OPENFLOW_BASIC || field >= KEY_FIRST_EXPERIMENTER_FIELD ||
-		    !key_fields[field].settable)
+		if (cls == OFPXMC_EXPERIMENTER && plen >= 4 && len >= 12 && rd32(p + 8) == KEY_EXPERIMENTER_ID &&
+		    field < KF__COUNT - KEY_FIRST_EXPERIMENTER_FIELD) {
+			field += KEY_FIRST_EXPERIMENTER_FIELD; /* a BRAS field: experimenter id, then value */
+			plen -= 4;
+			at = 12;
+		} else if (cls != OFPXMC_OPENFLOW_BASIC || field >= KEY_FIRST_EXPERIMENTER_FIELD) {
 			return BAD_ACTION(OFPBAC_BAD_SET_TYPE, off, "SET_FIELD: OXM class 0x%04x field %u cannot be set",
 					  cls, field);
+		}
+		if (!key_fields[field].settable)
+			return BAD_ACTION(OFPBAC_BAD_SET_TYPE, off, "SET_FIELD: %s cannot be set", key_fields[field].name);
 		d = &key_fields[field];
 		if ((hdr >> 8) & 1)
 			return BAD_ACTION(OFPBAC_BAD_SET_ARGUMENT, off, "SET_FIELD: %s with a mask", d->name);
-		if (plen != d->width || 8 + plen > len)
+		if (plen != d->width || at + plen > len)
 			return BAD_ACTION(OFPBAC_BAD_SET_LEN, off, "SET_FIELD: %s needs %u bytes, has %u", d->name,
 					  d->width, plen);
 		a->op = OP_SET_FIELD;
 		a->field = (uint8_t)field;
 		a->slot = (uint8_t)(AS_SET_FIELD0 + field);
-		memcpy(a->val, p + 8, d->width);
+		memcpy(a->val, p + at, d->width);
 		/* vlan_vid carries OFPVID_PRESENT or not (both seen in the wild): the VID is what counts. */
 		for (uint32_t i = 0; i < d->width; i++)
 			if (field != KF_VLAN_VID && (a->val[i] & ~d->full_mask[i]))
@@ -208,9 +280,7 @@ static int compile_one(struct ofsw_Switch *sw, const uint8_t *p, uint32_t len, u
 	case OFPAT_POP_PBB:
 		return BAD_ACTION(OFPBAC_BAD_TYPE, off, "PBB actions are not supported");
 	case OFPAT_EXPERIMENTER:
-		/* TODO(BRAS): push/pop PPPoE and L2TPv2 under the nfvnode experimenter id. */
-		return BAD_ACTION(OFPBAC_BAD_EXPERIMENTER, off, "experimenter action 0x%08x is not supported",
-				  len >= 8 ? rd32(p + 4) : 0);
+		return compile_bras(p, len, off, a);
 	default:
 		return BAD_ACTION(OFPBAC_BAD_TYPE, off, "action type %u is unknown", type);
 	}

@@ -15,7 +15,8 @@
 
 struct ofsw_Switch;
 
-/* Match: every OXM of class OPENFLOW_BASIC our key holds. value is zero outside mask. */
+/* Match: every OXM of class OPENFLOW_BASIC our key holds, and the BRAS experimenter OXMs.
+ * value is zero outside mask. */
 int compile_match(const uint8_t *oxm, uint32_t len, struct key *value, struct key *mask);
 
 /* Instructions of a flow in table_id. *out is one malloc'd block (free()). */

@@ -7,6 +7,7 @@
 #include "../dp/pipeline.h"
 #include "../dp/pktin.h"
 #include "../dp/tx.h"
+#include "../pkt/bras.h"
 #include "../pkt/edit.h"
 #include "../sw.h"
 
@@ -111,22 +112,74 @@ static bool group_live(const struct exec *e, uint32_t group_id, int depth)
 	return false;
 }
 
-/* Symmetric flow hash: each address/port pair enters as the sum of the two halves' hashes,
- * so A→B and B→A select the same bucket. */
-static uint32_t sym_hash(const struct key *k)
+/*
+ * The select-group hash, the one the pipeline oracle specifies (switch/agent/oracle/
+ * pipeline.ts selectHash), so that the datapath and the oracle pick the same bucket: FNV-1a
+ * 32 over min(src, dst) ‖ max(src, dst) of the IPv4 or IPv6 addresses (big-endian bytes) ‖
+ * ip_proto ‖ for TCP/UDP/SCTP with ports min(sport, dport) ‖ max(sport, dport); for other
+ * packets min(eth_src, eth_dst) ‖ max(…) ‖ eth_type. Symmetric: both directions of a flow
+ * hash alike. Fields as the packet is when the group runs.
+ */
+static inline uint32_t fnv1a(uint32_t h, const void *v, size_t n)
 {
-	uint32_t h;
+	const uint8_t *b = v;
 
-	if (k->eth_type == RTE_BE16(0x0800)) {
-		h = rte_hash_crc_4byte(k->ipv4_src, 1) + rte_hash_crc_4byte(k->ipv4_dst, 1);
-	} else if (k->eth_type == RTE_BE16(0x86dd)) {
-		h = (uint32_t)(rte_hash_crc(k->ipv6_src, 16, 1) + rte_hash_crc(k->ipv6_dst, 16, 1));
-	} else {
-		return rte_hash_crc(k->eth_src, 6, 1) + rte_hash_crc(k->eth_dst, 6, 1);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x01000193u;
+	return h;
+}
+
+static uint32_t fnv1a_pair(uint32_t h, const void *a, const void *b, size_t n)
+{
+	if (memcmp(a, b, n) > 0) {
+		const void *t = a;
+
+		a = b;
+		b = t;
 	}
-	h = rte_hash_crc_4byte(h, k->ip_proto);
-	h += rte_hash_crc_2byte(k->tp_src, 2) + rte_hash_crc_2byte(k->tp_dst, 2);
-	return rte_hash_crc_4byte(h, 3);
+	return fnv1a(fnv1a(h, a, n), b, n);
+}
+
+static uint32_t select_hash(const struct pkt *p)
+{
+	const struct key *k = &p->key;
+	uint32_t h = 0x811c9dc5u;
+
+	if (p->lay.l3 == L3_IPV4 || p->lay.l3 == L3_IPV6) {
+		if (p->lay.l3 == L3_IPV4)
+			h = fnv1a_pair(h, &k->ipv4_src, &k->ipv4_dst, 4);
+		else
+			h = fnv1a_pair(h, k->ipv6_src, k->ipv6_dst, 16);
+		h = fnv1a(h, &k->ip_proto, 1);
+		if ((k->ip_proto == 6 || k->ip_proto == 17 || k->ip_proto == 132) && p->lay.l4_ofs != 0)
+			h = fnv1a_pair(h, &k->tp_src, &k->tp_dst, 2);
+		return h;
+	}
+	h = fnv1a_pair(h, k->eth_src, k->eth_dst, 6);
+	return fnv1a(h, &k->eth_type, 2);
+}
+
+/* Among the live buckets of non-zero weight, in bucket order, the one whose cumulative
+ * weight range holds hash % (total weight); -1 when none qualifies (as the oracle's
+ * selectBucket). */
+static int select_bucket(const struct exec *e, const struct group *g, uint32_t hash)
+{
+	uint64_t total = 0, t;
+
+	for (uint32_t i = 0; i < g->n_buckets; i++)
+		if (g->b[i].weight != 0 && bucket_live(e, &g->b[i], e->depth))
+			total += g->b[i].weight;
+	if (total == 0)
+		return -1;
+	t = hash % total;
+	for (uint32_t i = 0; i < g->n_buckets; i++) {
+		if (g->b[i].weight == 0 || !bucket_live(e, &g->b[i], e->depth))
+			continue;
+		if (t < g->b[i].weight)
+			return (int)i;
+		t -= g->b[i].weight;
+	}
+	return -1;
 }
 
 static void bucket_run(struct exec *e, const struct group *g, uint32_t bi, uint32_t len)
@@ -179,17 +232,13 @@ static void exec_group(struct exec *e, uint32_t group_id)
 	case OFPGT_INDIRECT:
 		bucket_run(e, g, 0, len);
 		return;
-	case OFPGT_SELECT:
-		bi = g->select[sym_hash(&e->p->key) % GROUP_SELECT_SLOTS];
-		for (uint32_t k = 0; k < g->n_buckets; k++) {
-			uint32_t b = (bi + k) % g->n_buckets;
+	case OFPGT_SELECT: {
+		int sel = select_bucket(e, g, select_hash(e->p));
 
-			if (g->b[b].weight != 0 && bucket_live(e, &g->b[b], e->depth)) {
-				bucket_run(e, g, b, len);
-				return;
-			}
-		}
+		if (sel >= 0)
+			bucket_run(e, g, (uint32_t)sel, len);
 		return;
+	}
 	case OFPGT_FF:
 		for (bi = 0; bi < g->n_buckets; bi++)
 			if (bucket_live(e, &g->b[bi], e->depth)) {
@@ -203,6 +252,29 @@ static void exec_group(struct exec *e, uint32_t group_id)
 }
 
 /* ------------------------------------------------------------------ actions */
+
+/* The BRAS encapsulations: a frame they do not apply to is dropped and counted (the rest of
+ * this packet's processing stops, as for an invalid TTL). */
+static int exec_bras(struct exec *e, const struct act *a)
+{
+	struct pkt *p = e->p;
+	int rc;
+
+	switch (a->op) {
+	case OP_PUSH_PPPOE: rc = bras_push_pppoe(p, a->u16); break;
+	case OP_POP_PPPOE: rc = bras_pop_pppoe(p); e->rekeyed = 1; break;
+	case OP_PUSH_L2TP: rc = bras_push_l2tp(p, (const struct bras_l2tp_push *)a->val, a->u32); break;
+	default: rc = bras_pop_l2tp(p, a->u16); e->rekeyed = 1; break;
+	}
+	switch (rc) {
+	case BRAS_OK: return 0;
+	case BRAS_INAPPLICABLE: e->w->ctr[DP_BRAS_INAPPLICABLE]++; break;
+	case BRAS_NOT_IP: e->w->ctr[DP_BRAS_PPP_NOT_IP]++; break;
+	case BRAS_NO_HEADROOM: e->w->ctr[DP_NO_HEADROOM]++; break;
+	default: e->w->ctr[DP_BRAS_MALFORMED]++; break;
+	}
+	return -1;
+}
 
 int exec_action(struct exec *e, const struct act *a)
 {
@@ -265,6 +337,7 @@ int exec_action(struct exec *e, const struct act *a)
 		return edit_pop_vlan(p);
 	case OP_POP_MPLS:
 		exec_settle(e);
+		e->rekeyed = 1;
 		return edit_pop_mpls(p, a->u16);
 	case OP_SET_MPLS_TTL:
 		exec_settle(e);
@@ -284,6 +357,12 @@ int exec_action(struct exec *e, const struct act *a)
 	case OP_COPY_TTL_IN:
 		exec_settle(e);
 		return edit_copy_ttl_in(p);
+	case OP_PUSH_PPPOE:
+	case OP_POP_PPPOE:
+	case OP_PUSH_L2TP:
+	case OP_POP_L2TP:
+		exec_settle(e);
+		return exec_bras(e, a);
 	case OP_SET_QUEUE:
 		p->queue_id = a->u32; /* recorded; ports have one queue per worker, no QoS queues */
 		return 0;

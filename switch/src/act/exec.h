@@ -25,7 +25,8 @@ struct exec {
 	uint8_t table_id;
 	uint8_t depth;             /* group nesting */
 	uint8_t outputs;           /* anything left the pipeline (for the drop counter) */
-	uint8_t _pad;
+	uint8_t rekeyed;           /* a decapsulation (pop_mpls, pop_pppoe, pop_l2tp) re-parsed the
+	                            * key from bytes the packet's original key did not hold */
 };
 
 static inline void exec_init(struct exec *e, struct dp_ctx *w, const struct snapshot *s, struct pkt *p)
@@ -38,6 +39,7 @@ static inline void exec_init(struct exec *e, struct dp_ctx *w, const struct snap
 	e->table_id = 0;
 	e->depth = 0;
 	e->outputs = 0;
+	e->rekeyed = 0;
 }
 
 /* Run one action; returns -1 when the packet must be dropped now (TTL expired …). */

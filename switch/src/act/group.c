@@ -21,30 +21,6 @@ static void group_free(void *p)
 	free(g);
 }
 
-/* Spread GROUP_SELECT_SLOTS hash slots over the buckets in proportion to their weights
- * (largest remainder), interleaved so that neighbouring slots differ. */
-static void select_fill(struct group *g)
-{
-	uint64_t total = 0;
-
-	for (uint32_t i = 0; i < g->n_buckets; i++)
-		total += g->b[i].weight;
-	if (total == 0)
-		return;
-	for (uint32_t s = 0; s < GROUP_SELECT_SLOTS; s++) {
-		/* slot s goes to the bucket whose cumulative share first exceeds s */
-		uint64_t acc = 0, pos = (uint64_t)s * total / GROUP_SELECT_SLOTS;
-		uint32_t i = 0;
-
-		for (; i < g->n_buckets; i++) {
-			acc += g->b[i].weight;
-			if (pos < acc)
-				break;
-		}
-		g->select[(s * 167u) % GROUP_SELECT_SLOTS] = (uint8_t)(i < g->n_buckets ? i : g->n_buckets - 1);
-	}
-}
-
 /* ofp_bucket (§7.3.4.2): len u16, weight u16, watch_port u32, watch_group u32, pad 4, actions. */
 static int group_build(struct ofsw_Switch *sw, uint32_t id, uint8_t type, const uint8_t *p, uint32_t len,
 		       struct group **out)
@@ -109,7 +85,6 @@ static int group_build(struct ofsw_Switch *sw, uint32_t id, uint8_t type, const 
 			}
 		o += blen;
 	}
-	select_fill(g);
 	*out = g;
 	return 0;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Groups (OpenFlow 1.3.5 §5.6): all (every bucket gets a copy), select (one bucket by a
- * symmetric hash of the flow — both directions of a connection pick the same bucket — spread
- * by weight), indirect (the one bucket), fast-failover (the first bucket whose watch port or
- * watch group is live). A group is immutable once published; modify publishes a new one.
+ * Groups (OpenFlow 1.3.5 §5.6): all (every bucket gets a copy), select (one live bucket by
+ * a symmetric hash of the flow — both directions of a connection pick the same bucket —
+ * spread by weight; the oracle's hash and choice, see select_hash in exec.c), indirect (the
+ * one bucket), fast-failover (the first bucket whose watch port or watch group is live). A group is immutable once published; modify publishes a new one.
  *
  * Thread-safety: lookups and counters on workers (own counter slot); add/modify/delete on the
  * control thread, old objects retired through RCU.
@@ -16,7 +16,6 @@
 #include "prog.h"
 #include "../cls/hmap.h"
 
-#define GROUP_SELECT_SLOTS 256
 #define GROUP_MAX_DEPTH 8
 
 struct group_ctr {
@@ -36,7 +35,6 @@ struct group {
 	uint32_t n_buckets;
 	uint64_t created_tsc;
 	struct group_ctr *ctr;   /* [n_ctx][1 + n_buckets]: the group, then each bucket */
-	uint8_t select[GROUP_SELECT_SLOTS];
 	struct bucket b[];
 };
 

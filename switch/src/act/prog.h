@@ -31,25 +31,32 @@ enum act_op {
 	OP_COPY_TTL_IN,
 	OP_SET_QUEUE,         /* u32: queue_id */
 	OP_GROUP,             /* u32: group_id */
+	OP_PUSH_PPPOE,        /* u16: session_id, network order */
+	OP_POP_PPPOE,
+	OP_PUSH_L2TP,         /* val: struct bras_l2tp_push; u32: its IPv4 header sum */
+	OP_POP_L2TP,          /* u16: session_id, network order */
 };
 
 /*
  * Action-set slots in execution order (OpenFlow 1.3.5 §5.10): copy TTL inwards, pops,
  * push-MPLS, push-PBB, push-VLAN, copy TTL outwards, decrement TTL, set (one slot per field),
- * qos, group, output. The BRAS encapsulations get their own pop and push slots (reserved):
- * a PPPoE header sits inside a VLAN tag, so push-PPPoE runs before push-VLAN.
+ * qos, group, output. The BRAS encapsulations (docs/openflow-extensions.md, "In the action
+ * set") pop outermost first — L2TP, then PPPoE — after the standard pops, and push
+ * innermost first — PPPoE, then L2TP — before push-VLAN, so one action set can turn
+ * L2TP into IP (pop_l2tp + pop_pppoe) or IP into L2TP (push_pppoe + push_l2tp), and a VLAN
+ * pushed in the same set ends up outside.
  */
 enum actset_slot {
 	AS_COPY_TTL_IN,
 	AS_POP_VLAN,
 	AS_POP_MPLS,
 	AS_POP_PBB,
-	AS_POP_EXP0, /* reserved: pop PPPoE */
-	AS_POP_EXP1, /* reserved: pop L2TP */
+	AS_POP_L2TP,
+	AS_POP_PPPOE,
 	AS_PUSH_MPLS,
 	AS_PUSH_PBB,
-	AS_PUSH_EXP1, /* reserved: push L2TP */
-	AS_PUSH_EXP0, /* reserved: push PPPoE */
+	AS_PUSH_PPPOE,
+	AS_PUSH_L2TP,
 	AS_PUSH_VLAN,
 	AS_COPY_TTL_OUT,
 	AS_DEC_MPLS_TTL,
@@ -94,7 +101,9 @@ struct flow_prog {
 	uint32_t meter_id;            /* 0: none */
 	uint8_t goto_table;           /* PROG_NO_GOTO: none */
 	uint8_t clear;                /* clear-actions */
-	uint8_t _pad[2];
+	uint8_t exposes;              /* apply may show headers outside the packet key (set by
+	                               * flow.c with dp_list_exposes: microflow caching) */
+	uint8_t _pad;
 };
 
 #define ACT_LIST_MAX 64

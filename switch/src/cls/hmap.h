@@ -88,6 +88,38 @@ static inline void hmap_prefetch(const struct hmap *h, uint32_t hash)
 	rte_prefetch0(&t->b[hmap_sig(hash) & t->mask]);
 }
 
+/* The home bucket of hash in table t (for batched lookups: prefetch it, then probe it). */
+static inline const struct hmap_bucket *hmap_home(const struct hmap_tab *t, uint32_t hash)
+{
+	return &t->b[hmap_sig(hash) & t->mask];
+}
+
+/*
+ * First step of a lookup, on the home bucket only: the pointer of the first slot whose
+ * signature matches (the caller compares keys, and on a mismatch falls back to
+ * hmap_lookup), NULL when the bucket proves the hash absent (no match and a never-used
+ * slot), or HMAP_MORE when the probe must go on to the next bucket.
+ */
+#define HMAP_MORE ((void *)1)
+static inline void *hmap_home_probe(const struct hmap_bucket *b, uint32_t hash)
+{
+	uint32_t sig = hmap_sig(hash);
+	bool open = false;
+
+	for (int s = 0; s < HMAP_SLOTS; s++) {
+		uint32_t bs = ATOMIC_LOAD_ACQ(&b->sig[s]);
+
+		if (bs == sig) {
+			void *o = ATOMIC_LOAD_ACQ(&b->ptr[s]);
+
+			if (o != NULL)
+				return o;
+		}
+		open |= bs == HMAP_SIG_EMPTY;
+	}
+	return open ? NULL : HMAP_MORE;
+}
+
 int hmap_init(struct hmap *h, struct rcu *rcu, uint32_t capacity);
 /* Free the table now (no reader may hold it). */
 void hmap_fini(struct hmap *h);

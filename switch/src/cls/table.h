@@ -97,6 +97,80 @@ static inline struct flow *cls_lookup(const struct cls_table *t, const struct ke
 	return best;
 }
 
+/* Keys a batched lookup takes at once (a worker's rx burst). */
+#define CLS_BATCH 32
+
+/*
+ * cls_lookup for a burst of keys, with the memory latency of one key overlapped with the
+ * work on the others (as Open vSwitch's dpcls does): per subtable, every key's hash and a
+ * prefetch of its home bucket first, then every home-bucket probe and a prefetch of the
+ * candidate flow, then the key comparisons. A key takes part in a subtable only while the
+ * subtable may still beat its best match, exactly as in cls_lookup, so the answers are the
+ * same. n ≤ CLS_BATCH.
+ */
+static inline void cls_lookup_batch(const struct cls_table *t, const struct key *const *keys, uint32_t n,
+				    struct flow **out)
+{
+	const struct subtable_vec *v = ATOMIC_LOAD_ACQ(&t->vec);
+	int64_t best[CLS_BATCH];
+	uint32_t hash[CLS_BATCH];
+	void *cand[CLS_BATCH];
+
+	for (uint32_t i = 0; i < n; i++) {
+		out[i] = NULL;
+		best[i] = -1;
+	}
+	for (uint32_t si = 0; si < v->n; si++) {
+		const struct subtable *st = v->st[si];
+		const struct hmap_tab *tab = ATOMIC_LOAD_ACQ(&st->map.tab);
+		int64_t maxp = (int64_t)ATOMIC_LOAD_RLX(&st->max_priority);
+		uint32_t nw = st->n_words;
+		uint64_t todo = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (best[i] < maxp)
+				todo |= 1ull << i;
+		if (todo == 0)
+			break; /* subtables come by decreasing max_priority: no later one can win */
+		for (uint64_t m = todo; m != 0; m &= m - 1) {
+			uint32_t i = (uint32_t)__builtin_ctzll(m);
+			uint64_t mk[KEY_WORDS];
+
+			for (uint32_t j = 0; j < nw; j++)
+				mk[j] = keys[i]->w[st->words[j]] & st->mask[j];
+			hash[i] = cls_hash(mk, nw);
+			rte_prefetch0(hmap_home(tab, hash[i]));
+		}
+		for (uint64_t m = todo; m != 0; m &= m - 1) {
+			uint32_t i = (uint32_t)__builtin_ctzll(m);
+
+			cand[i] = hmap_home_probe(hmap_home(tab, hash[i]), hash[i]);
+			if (cand[i] != NULL && cand[i] != HMAP_MORE) {
+				rte_prefetch0(cand[i]);
+				rte_prefetch0(((struct flow *)cand[i])->mkey);
+			}
+		}
+		for (uint64_t m = todo; m != 0; m &= m - 1) {
+			uint32_t i = (uint32_t)__builtin_ctzll(m);
+			uint64_t mk[KEY_WORDS];
+			struct cls_probe pr = { mk, nw };
+			struct flow *f;
+
+			if (cand[i] == NULL)
+				continue;
+			for (uint32_t j = 0; j < nw; j++)
+				mk[j] = keys[i]->w[st->words[j]] & st->mask[j];
+			f = cand[i];
+			if (f == HMAP_MORE || !cls_eq(f, &pr)) /* a longer probe, or a signature collision */
+				f = hmap_lookup(&st->map, hash[i], cls_eq, &pr);
+			if (f != NULL && (int64_t)f->priority > best[i]) {
+				out[i] = f;
+				best[i] = f->priority;
+			}
+		}
+	}
+}
+
 int cls_table_init(struct cls_table *t, struct rcu *rcu);
 void cls_table_fini(struct cls_table *t);
 /* Words a mask touches (bit i: key word i), and their count. */

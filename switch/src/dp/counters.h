@@ -12,6 +12,7 @@
 	X(RX_DROP_PORT_CONFIG, "rx_drop_port_config", "dropped on rx: PORT_DOWN or NO_RECV") \
 	X(MFC_HIT, "mfc_hit", "microflow cache hits")                                     \
 	X(MFC_MISS, "mfc_miss", "microflow cache misses (classified table by table)")     \
+	X(MFC_BYPASS, "mfc_bypass", "classified without the microflow cache (its hit rate was too low)") \
 	X(TABLE_MISS_DROP, "table_miss_drop", "dropped: no entry matched and no table-miss entry") \
 	X(PIPELINE_DROP, "pipeline_drop", "pipeline ended without any output")             \
 	X(TTL_DROP, "ttl_drop", "dropped: TTL expired")                                   \
@@ -25,7 +26,10 @@
 	X(NO_HEADROOM, "no_headroom", "push failed: no headroom in the mbuf")             \
 	X(PACKET_IN, "packet_in", "packet-ins queued to the control thread")              \
 	X(PACKET_IN_DROP, "packet_in_drop", "packet-ins lost: ring full or NO_PACKET_IN") \
-	X(PACKET_OUT, "packet_out", "packet-outs executed")
+	X(PACKET_OUT, "packet_out", "packet-outs executed")                               \
+	X(BRAS_INAPPLICABLE, "bras_inapplicable_drop", "dropped: a BRAS push/pop on a frame it does not take (docs/openflow-extensions.md)") \
+	X(BRAS_PPP_NOT_IP, "bras_ppp_not_ip_drop", "dropped: pop_pppoe of a PPP frame that is not IPv4/IPv6 (LCP, IPCP …)") \
+	X(BRAS_MALFORMED, "bras_malformed_drop", "dropped: PPPoE/L2TP/IP lengths that do not fit the frame")
 
 enum dp_counter {
 #define X(e, name, help) DP_##e,

@@ -5,15 +5,54 @@
 #include "../act/meter.h"
 #include "../sw.h"
 
-void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry *ce,
-		 int hit, uint32_t gen, uint8_t first_table)
+/*
+ * Does the list hold an action after which the packet may show header bytes its key did not
+ * hold (pop VLAN: the inner tag; pop MPLS: what the label carried; the BRAS pops and pushes:
+ * rebuilt headers)? A lookup after such an action depends on more than the key, so the path
+ * must not be cached. Anything not known to be harmless counts.
+ */
+bool dp_list_exposes(const struct act_list *l)
+{
+	for (uint32_t i = 0; i < l->n; i++) {
+		switch (l->a[i].op) {
+		case OP_OUTPUT:
+		case OP_OUTPUT_IN_PORT:
+		case OP_OUTPUT_ALL:
+		case OP_OUTPUT_FLOOD:
+		case OP_OUTPUT_CONTROLLER:
+		case OP_SET_FIELD:
+		case OP_PUSH_VLAN:
+		case OP_PUSH_MPLS:
+		case OP_SET_MPLS_TTL:
+		case OP_DEC_MPLS_TTL:
+		case OP_SET_NW_TTL:
+		case OP_DEC_NW_TTL:
+		case OP_COPY_TTL_OUT:
+		case OP_COPY_TTL_IN:
+		case OP_SET_QUEUE:
+		case OP_GROUP: /* buckets work on copies */
+			continue;
+		default:
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The pipeline from table `table`. ce/hit as dp_pipeline. When `looked`, f0 is the result of
+ * the lookup in `table` the worker already made for this packet (batched).
+ */
+static inline __attribute__((always_inline)) void
+run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry *ce, int hit, uint32_t gen,
+    uint8_t table, struct flow *f0, int looked)
 {
 	struct ofsw_Switch *sw = w->sw;
 	const struct act *set[AS__COUNT];
 	struct flow *trace[MFC_TRACE];
 	uint64_t present = 0;
 	uint32_t n = 0, len = rte_pktmbuf_pkt_len(p->m);
-	uint8_t table = first_table, miss_table = MFC_NO_MISS;
+	uint8_t miss_table = MFC_NO_MISS;
 	int replay = ce != NULL && hit;
 	int record = ce != NULL && !hit;
 	struct exec e;
@@ -46,7 +85,12 @@ void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, stru
 				record = 1;
 				ce->gen = 0;
 			}
-			f = cls_lookup(&sw->tables[table], &p->key);
+			if (looked) {
+				f = f0;
+				looked = 0;
+			} else {
+				f = cls_lookup(&sw->tables[table], &p->key);
+			}
 		}
 		if (f == NULL) {
 			/* OpenFlow 1.3 §5.4: no entry and no table-miss entry — drop. Outputs already
@@ -68,7 +112,7 @@ void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, stru
 		e.flow = f;
 		e.table_id = table;
 		/* Instructions in the order of §5.9: meter, apply, clear, write, metadata, goto. */
-		if (prog->meter_id != 0) {
+		if (unlikely(prog->meter_id != 0)) {
 			struct meter *m = meter_find(&sw->meters, prog->meter_id);
 
 			record = 0; /* a remark may change the key: not a function of the key alone */
@@ -77,8 +121,18 @@ void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, stru
 				goto out;
 			}
 		}
-		if (prog->apply != NULL && exec_list(&e, prog->apply) < 0)
-			goto out;
+		if (prog->apply != NULL) {
+			if (unlikely(prog->exposes) && prog->goto_table != PROG_NO_GOTO) {
+				/* The next lookup sees bytes outside the key: no caching from here
+				 * (a replay meets this only after a MODIFY since the last commit). */
+				if (replay)
+					ce->gen = 0;
+				replay = 0;
+				record = 0;
+			}
+			if (exec_list(&e, prog->apply) < 0)
+				goto out;
+		}
 		if (prog->clear)
 			present = 0;
 		if (prog->write != NULL)
@@ -118,4 +172,16 @@ void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, stru
 	}
 out:
 	exec_finish(&e);
+}
+
+void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry *ce,
+		 int hit, uint32_t gen, uint8_t first_table)
+{
+	run(w, s, p, ce, hit, gen, first_table, NULL, 0);
+}
+
+void dp_pipeline_from(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry *ce,
+		      int hit, uint32_t gen, struct flow *f0)
+{
+	run(w, s, p, ce, hit, gen, 0, f0, 1);
 }

@@ -5,6 +5,7 @@
 #include <rte_byteorder.h>
 #include <rte_hash_crc.h>
 
+#include "bras.h"
 #include "csum.h"
 #include "edit.h"
 #include "../of13.h"
@@ -74,6 +75,22 @@ static uint32_t l4_len(struct pkt *p)
 	return n > l4 ? n - l4 : 0;
 }
 
+/* CRC32-C of n bytes at any alignment (rte_hash_crc dereferences uint64_t pointers, which
+ * is undefined behaviour on an unaligned L4 header). The CRC of a byte stream does not
+ * depend on how it is cut into words. */
+static uint32_t crc32c(const uint8_t *b, uint32_t n, uint32_t c)
+{
+	for (; n >= 8; b += 8, n -= 8) {
+		uint64_t w;
+
+		memcpy(&w, b, 8);
+		c = rte_hash_crc_8byte(w, c);
+	}
+	for (; n > 0; b++, n--)
+		c = rte_hash_crc_1byte(*b, c);
+	return c;
+}
+
 /* SCTP checksum: CRC32-C over the packet with the checksum zeroed (RFC 9260 App. A). */
 static void sctp_fix(struct pkt *p)
 {
@@ -83,7 +100,7 @@ static void sctp_fix(struct pkt *p)
 	if (n < 12)
 		return;
 	memset(s + 8, 0, 4);
-	c = ~rte_hash_crc(s, n, 0xffffffff);
+	c = ~crc32c(s, n, 0xffffffff);
 	s[8] = (uint8_t)c; s[9] = (uint8_t)(c >> 8); s[10] = (uint8_t)(c >> 16); s[11] = (uint8_t)(c >> 24);
 }
 
@@ -268,6 +285,14 @@ int edit_set_field(struct pkt *p, unsigned int f, const uint8_t *v)
 	}
 	case KF_TUNNEL_ID:
 		break; /* no tunnel ports yet: the key carries it to later tables */
+	case KF_PPPOE_CODE:
+	case KF_PPPOE_SID:
+	case KF_PPP_PROTO:
+	case KF_L2TP_TUNNEL_ID:
+	case KF_L2TP_SESSION_ID:
+		if (!bras_set_field(p, f, v))
+			return 0;
+		break;
 	default:
 		return 0;
 	}
@@ -359,13 +384,17 @@ int edit_push_mpls(struct pkt *p, uint16_t ethertype)
 	if (at < 14)
 		return 0;
 	/* New LSE: label/TC/TTL from the current outer LSE, else label 0, TC 0 and the IP TTL
-	 * (OpenFlow 1.3 push-tag semantics); bottom of stack when there was no MPLS. */
+	 * of an IP packet, 0 for anything else (OpenFlow 1.3 push-tag semantics); bottom of
+	 * stack when there was no MPLS. Whether the packet is IP is the parser's call (its
+	 * ethertype), never a guess from a version nibble of a non-IP payload. */
 	if (p->lay.l3 == L3_MPLS) {
 		lse = get32(d + at) & ~0x100u;
-	} else {
+	} else if (p->lay.l3 == L3_IPV4 || p->lay.l3 == L3_IPV6) {
 		int ttl = ip_ttl_at(d, at, pkt_len(p));
 
 		lse = 0x100u | (uint32_t)(ttl < 0 ? 0 : ttl);
+	} else {
+		lse = 0x100u;
 	}
 	d = (uint8_t *)rte_pktmbuf_prepend(p->m, 4);
 	if (d == NULL)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Packet editing for the OpenFlow actions: set-field, push/pop VLAN and MPLS, TTL actions.
+ * Packet editing for the OpenFlow actions: set-field, push/pop VLAN and MPLS, TTL actions
+ * (the BRAS encapsulations are in pkt/bras.h).
  * Each edit keeps the key in step (so a later table sees the new values) and fixes the
  * checksums it invalidates incrementally (RFC 1624); SCTP's CRC32-C is recomputed.
  * Return 0 when applied or not applicable (the header is absent: OpenFlow leaves such a

@@ -15,7 +15,9 @@
  * such matches (the codec enforces §7.2.3.8), so sharing never confuses two protocols.
  *
  * Absent headers leave their fields zero. vlan_vid follows OpenFlow's OFPVID_PRESENT rule:
- * 0x1000|vid when the frame has a tag, 0 (OFPVID_NONE) when not.
+ * 0x1000|vid when the frame has a tag, 0 (OFPVID_NONE) when not. The BRAS fields are filled
+ * as pkt/bras.h recognises their headers: PPPoE (ver/type 0x11) for pppoe_*, a PPPoE session
+ * frame's PPP protocol field for ppp_proto, and L2TPv2 *data* messages only for l2tp_*.
  */
 #ifndef OFSW_PKT_KEY_H
 #define OFSW_PKT_KEY_H
@@ -37,10 +39,10 @@ struct key {
 			uint16_t arp_op;
 			/* w5 */ uint64_t metadata;
 			/* w6 */ uint32_t mpls_label; uint8_t mpls_tc; uint8_t mpls_bos; uint16_t ipv6_exthdr;
-			/* w7: BRAS fields (PPPoE session/discovery, PPP protocol) */
-			uint16_t pppoe_sid; uint16_t ppp_proto; uint8_t pppoe_code; uint8_t _pad7[3];
+			/* w7: BRAS data-plane fields (docs/openflow-extensions.md) */
+			uint16_t pppoe_sid; uint16_t ppp_proto; uint16_t l2tp_tunnel_id; uint16_t l2tp_session_id;
 			/* w8 */ uint64_t tunnel_id;
-			/* w9 */ uint8_t arp_sha[6]; uint8_t _pad9[2];
+			/* w9 */ uint8_t arp_sha[6]; uint8_t pppoe_code; uint8_t _pad9;
 			/* w10 */ uint8_t arp_tha[6]; uint8_t _pad10[2];
 			/* w11 */ uint32_t ipv6_flabel; uint32_t pbb_isid;
 			/* w12-13 */ uint8_t ipv6_src[16];
@@ -102,9 +104,11 @@ _Static_assert(sizeof(struct key) == KEY_WORDS * 8, "key size");
 	X(37, PBB_ISID, pbb_isid, 1, 3, 1, 0, 24)                       \
 	X(38, TUNNEL_ID, tunnel_id, 0, 8, 1, 1, 64)                     \
 	X(39, IPV6_EXTHDR, ipv6_exthdr, 0, 2, 1, 0, 9)                  \
-	X(40, PPPOE_CODE, pppoe_code, 0, 1, 0, 0, 8)                    \
-	X(41, PPPOE_SID, pppoe_sid, 0, 2, 0, 0, 16)                     \
-	X(42, PPP_PROTO, ppp_proto, 0, 2, 0, 0, 16)
+	X(40, PPPOE_CODE, pppoe_code, 0, 1, 0, 1, 8)                    \
+	X(41, PPPOE_SID, pppoe_sid, 0, 2, 0, 1, 16)                     \
+	X(42, PPP_PROTO, ppp_proto, 0, 2, 0, 1, 16)                     \
+	X(43, L2TP_TUNNEL_ID, l2tp_tunnel_id, 0, 2, 0, 1, 16)           \
+	X(44, L2TP_SESSION_ID, l2tp_session_id, 0, 2, 0, 1, 16)
 
 enum key_field {
 #define X(id, NAME, m, adj, w, mk, st, bits) KF_##NAME = id,
@@ -126,9 +130,10 @@ struct key_field_def {
 
 extern const struct key_field_def key_fields[KF__COUNT];
 
-/* Fields the BRAS extension will expose as experimenter OXMs. Until
- * docs/openflow-extensions.md fixes their experimenter id and field numbers, they are in the
- * key (the parser fills them) but no OXM compiles to them. */
+/* The BRAS fields are experimenter OXMs (class 0xFFFF, experimenter KEY_EXPERIMENTER_ID):
+ * experimenter field n is key field KEY_FIRST_EXPERIMENTER_FIELD + n
+ * (docs/openflow-extensions.md, "Match fields"). */
 #define KEY_FIRST_EXPERIMENTER_FIELD KF_PPPOE_CODE
+#define KEY_EXPERIMENTER_ID 0x004E4656u
 
 #endif

@@ -5,6 +5,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 
+#include "bras.h"
 #include "parse.h"
 #include "../of13.h"
 
@@ -93,6 +94,14 @@ static void parse_ipv4(const uint8_t *p, uint32_t len, uint32_t o, struct key *k
 	if ((get16(p + o + 6) & 0x1fff) != 0)
 		return; /* a later fragment carries no L4 header */
 	parse_l4(p, len, o + ihl, k->ip_proto, k, l);
+	if (unlikely(k->tp_dst == RTE_BE16(BRAS_L2TP_PORT)) && k->ip_proto == 17 && l->l4_ofs != 0) {
+		struct bras_l2tp_msg m;
+
+		if (bras_l2tp_data(p, len, o, &m) == BRAS_OK) {
+			k->l2tp_tunnel_id = m.tunnel_id;
+			k->l2tp_session_id = m.session_id;
+		}
+	}
 }
 
 static void parse_ipv6(const uint8_t *p, uint32_t len, uint32_t o, struct key *k, struct pkt_layout *l)
@@ -231,14 +240,22 @@ void pkt_parse(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *
 		break;
 	case ETH_P_PPPOE_DISC:
 	case ETH_P_PPPOE_SESS:
-		/* RFC 2516 §4: ver/type, code, session id, length; sessions carry PPP (RFC 1661). */
-		if (len - o >= 6) {
+		/* RFC 2516 §4: VER/TYPE 0x11, CODE, SESSION_ID, LENGTH; a session frame carries a
+		 * PPP frame of LENGTH bytes, protocol field first (RFC 1661 §2). */
+		if (len - o >= 6 && p[o] == 0x11) {
 			l->l3_ofs = (uint16_t)o;
 			l->l3 = L3_PPPOE;
 			k->pppoe_code = p[o + 1];
 			memcpy(&k->pppoe_sid, p + o + 2, 2);
-			if (type == ETH_P_PPPOE_SESS && len - o >= 8)
-				memcpy(&k->ppp_proto, p + o + 6, 2);
+			if (type == ETH_P_PPPOE_SESS) {
+				uint32_t n = get16(p + o + 4);
+				uint16_t proto;
+
+				if (n > len - o - 6)
+					n = len - o - 6; /* a cut-off frame: what is there */
+				if (bras_ppp_proto(p + o + 6, n, &proto) != 0)
+					k->ppp_proto = rte_cpu_to_be_16(proto);
+			}
 		}
 		break;
 	default:

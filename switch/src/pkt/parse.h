@@ -6,7 +6,8 @@
  * eth_type after the last, OpenFlow 1.3 §7.2.3.7), MPLS (outermost LSE; the payload is not
  * parsed), ARP (Ethernet/IPv4), IPv4 (L4 only in the first fragment), IPv6 with its
  * extension-header chain (ipv6_exthdr flags), TCP, UDP, SCTP, ICMPv4, ICMPv6 with ND target
- * and link-layer address options, PPPoE discovery/session with the PPP protocol.
+ * and link-layer address options, PPPoE discovery/session with the PPP protocol (VER/TYPE
+ * 0x11 only), L2TPv2 data messages over UDP/IPv4 port 1701 (pkt/bras.h says exactly which).
  * Only the first mbuf segment is parsed (rx from every vdev we use is single-segment).
  */
 #ifndef OFSW_PKT_PARSE_H
