@@ -8,6 +8,8 @@ import { loadConfig, ConfigError } from './config.js';
 import { createLogger } from './log.js';
 import { startController } from './controller.js';
 import { startNode } from './start.js';
+import { labCmd } from '../tools/lab/lab.js';
+import { replayCmd } from '../tools/replay/replay.js';
 import { startSwitch } from '../switch/embedded.js';
 import { loadAgentConfig, AgentConfigError } from '../switch/agent/config.js';
 
@@ -20,6 +22,9 @@ usage: nfvnode COMMAND [options]
 commands:
   controller --config FILE   run the OpenFlow controller
   switch --config FILE       run the OpenFlow switch (DPDK datapath + agent)
+  lab up|down|status FILE    bring a topology up on this host (namespaces, veths, controller, switch, peers)
+  replay --topology FILE --in PORT=PCAP … --out DIR
+                             the real datapath with the topology's flows over captures
   start                 run the node on its embedded default set-up (controller + switch)
   decode FILE|HEX ...   decode OpenFlow 1.3 messages (raw bytes, or hex) and print one line each
   version               print the version
@@ -184,6 +189,8 @@ export async function cli(argv: string[]): Promise<number> {
     case 'decode': return decodeCmd(rest);
     case 'controller': return controllerCmd(rest);
     case 'switch': return switchCmd(rest);
+    case 'lab': return labCmd(rest);
+    case 'replay': return replayCmd(rest);
     case 'start': return startCmd(rest);
     default: console.error(`nfvnode: unknown command '${cmd}'\n\n${HELP}`); return 2;
   }

@@ -9,7 +9,7 @@ import { repoRoot } from './helpers.js';
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'bin/nfvnode.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
 
 t.test('--help on every command', async (t) => {
-  for (const args of [['--help'], ['decode', '--help'], ['controller', '--help'], ['start', '--help']]) {
+  for (const args of [["--help"], ["decode", "--help"], ["controller", "--help"], ["switch", "--help"], ["lab", "--help"], ["replay", "--help"], ["start", "--help"]]) {
     const r = cli(...args);
     t.equal(r.status, 0, `${args.join(' ')} exits 0`);
     t.match(r.stdout, /usage: nfvnode/, `${args.join(' ')} prints usage`);
