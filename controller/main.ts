@@ -115,17 +115,21 @@ async function switchCmd(args: string[]): Promise<number> {
   return 0;
 }
 
-const START_HELP = `usage: nfvnode start [--once] [--port N] [--state DIR]
+const START_HELP = `usage: nfvnode start [--once] [--topology FILE] [--port N] [--api-port N] [--state DIR]
 
-Runs the node on its embedded default set-up: the controller (runtime, SQLite store,
-proactive table-0 classifier and patch flows, reactive learning app) serving a switch. Until
-the DPDK switch can be embedded, that switch is a private Open vSwitch (userspace datapath,
-its own ovsdb-server and ovs-vswitchd in a temporary directory) with ports 'subscriber' (1)
-and 'uplink' (2). Prints what was installed, then runs until Ctrl-C.
+Runs the node on its embedded default topology (topologies/default.yaml):
+ 1. generates traffic from every client VLAN of the topology's subscriber pools and replays
+    it through the real DPDK datapath with the flows the controller installs (table-0
+    classifier, NSOD VLAN rewrite towards the network-function instances), then prints what
+    left by which port (captures in STATE/out);
+ 2. keeps the node running: controller (SQLite store, apps, REST API) and the embedded
+    switch (OpenFlow agent on the DPDK datapath, in this process), until Ctrl-C.
 
-  --once       exit after the switch is reconciled (a smoke test)
-  --port N     controller port (default: a free one)
-  --state DIR  where the store lives (default: ./var)`;
+  --once          stop after step 1
+  --topology F    another topology file
+  --port N        controller port (default: a free one)
+  --api-port N    REST API port (default 8080; changes need NFVNODE_API_TOKEN)
+  --state DIR     store, captures and outputs (default: ./var)`;
 
 function bytesOf(arg: string): Uint8Array {
   try {
@@ -176,9 +180,21 @@ function decodeCmd(args: string[]): number {
 async function startCmd(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { console.log(START_HELP); return 0; }
   const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-  const port = opt('--port') !== undefined ? Number(opt('--port')) : undefined;
-  if (port !== undefined && !(port > 0 && port < 65536)) { console.error(`nfvnode start: bad --port\n\n${START_HELP}`); return 2; }
-  return startNode({ stateDir: opt('--state') ?? 'var', port, once: args.includes('--once') });
+  const num = (name: string) => {
+    const v = opt(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n > 0 && n < 65536)) throw new Error(`bad ${name} ${v}`);
+    return n;
+  };
+  let port, apiPort;
+  try { port = num('--port'); apiPort = num('--api-port'); } catch (e) { console.error(`nfvnode start: ${(e as Error).message}\n\n${START_HELP}`); return 2; }
+  try {
+    return await startNode({ stateDir: opt('--state') ?? 'var', port, apiPort, once: args.includes('--once'), topology: opt('--topology') });
+  } catch (e) {
+    console.error(`nfvnode start: ${(e as Error).message}`);
+    return 1;
+  }
 }
 
 export async function cli(argv: string[]): Promise<number> {

@@ -43,11 +43,15 @@ t.test('controller: a bad configuration is refused with file, line and reason', 
   t.match(cli('controller', '--config', file).stderr, /c\.yaml:\d+: /);
 });
 
-t.test('start --once: a controller serving a switch', async (t) => {
+t.test('start --once: the default topology\'s traffic through the embedded switch', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'nfvnode-start-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const r = cli('start', '--once', '--state', dir);
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /connected and reconciled: 6 flows added/);
-  t.match(r.stdout, /priority=100,in_port=1 actions=output:2/);
+  t.match(r.stdout, /\d+ flows and \d+ groups installed by the controller on nfv0/);
+  // Every subscriber frame reached a network function: 500 + 200 client VLANs, 3 frames each.
+  const out = (name: string) => Number(new RegExp(`${name}\\s+in\\s+\\d+\\s+out\\s+(\\d+)`).exec(r.stdout)?.[1] ?? -1);
+  t.equal(out('fw1') + out('fw2') + out('fw3'), 1500, 'residential traffic spread over the three firewalls');
+  t.equal(out('nat'), 600, 'business traffic to the CGNAT');
+  for (const fw of ['fw1', 'fw2', 'fw3']) t.ok(out(fw) > 0, `${fw} got traffic`);
 });
