@@ -8,7 +8,7 @@
  * flow set is encoded once, persisted, and sent without re-encoding.
  */
 import { OfpRemoteError, type Connection } from './connection.js';
-import { bundleAdd, bundleAddBytes, bundleControl, OFPBCT, OFPBF } from '../of13/ext/onf-bundle.js';
+import { bundleAdd, bundleControl, writeBundleAdd, BUNDLE_ADD_OVERHEAD, OFPBCT, OFPBF } from '../of13/ext/onf-bundle.js';
 import type { Message } from '../of13/index.js';
 
 /** Batches smaller than this are sent plainly (a bundle costs two round trips). */
@@ -54,9 +54,11 @@ export class Batch {
     const { conn } = this;
     for (const item of items) {
       const xid = conn.nextXid();
-      if (this.bundleId) {
-        conn.send(item instanceof Uint8Array ? bundleAddBytes(xid, this.bundleId, FLAGS, item) : bundleAdd(xid, this.bundleId, FLAGS, { ...item, xid } as Message));
-      } else if (item instanceof Uint8Array) conn.sendBytes(item, xid);
+      if (this.bundleId && item instanceof Uint8Array) {
+        const id = this.bundleId;
+        conn.sendWith(BUNDLE_ADD_OVERHEAD + item.length, (b, at) => { writeBundleAdd(b, at, xid, id, FLAGS, item); });
+      } else if (this.bundleId) conn.send(bundleAdd(xid, this.bundleId, FLAGS, { ...item, xid } as Message));
+      else if (item instanceof Uint8Array) conn.sendBytes(item, xid);
       else conn.send({ ...item, xid } as Message);
       if ((++this.sent & 255) === 0) await conn.whenWritable();
     }

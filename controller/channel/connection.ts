@@ -137,20 +137,30 @@ export class Connection {
    * replaced by `xid`. Same back-pressure rule as `send`.
    */
   sendBytes(wire: Uint8Array, xid: number): void {
+    if (wire.length < 8 || ((wire[2] << 8) | wire[3]) !== wire.length) throw new Error('sendBytes: not one whole OpenFlow message');
+    this.sendWith(wire.length, (b, at) => {
+      b.set(wire, at);
+      b[at + 4] = xid >>> 24; b[at + 5] = (xid >>> 16) & 255; b[at + 6] = (xid >>> 8) & 255; b[at + 7] = xid & 255;
+    });
+  }
+
+  /**
+   * Queue `length` bytes that `write` puts into the output buffer at `at` (one or more whole
+   * messages framed by the caller: wrapping stored flows in bundle messages without copies).
+   */
+  sendWith(length: number, write: (b: Uint8Array, at: number) => void): void {
     if (this.closedReason !== null) throw new ChannelClosedError(`channel to ${this.peer} is closed: ${this.closedReason}`);
     if (this.socket.writableLength > this.maxQueuedBytes) {
       throw new BackpressureError(`peer ${this.peer} is not reading: ${this.socket.writableLength} bytes queued`);
     }
-    if (wire.length < 8 || ((wire[2] << 8) | wire[3]) !== wire.length) throw new Error('sendBytes: not one whole OpenFlow message');
+    if (length > 0xffff) throw new RangeError(`sendWith: ${length} bytes is more than one message may hold`);
     if (!this.out || this.out.length - this.outLen < 0xffff) {
       if (this.out) this.flush();
       this.out = Buffer.allocUnsafe(OUT_CHUNK * 2);
       this.outLen = 0;
     }
-    const at = this.outLen;
-    this.out.set(wire, at);
-    this.out[at + 4] = xid >>> 24; this.out[at + 5] = (xid >>> 16) & 255; this.out[at + 6] = (xid >>> 8) & 255; this.out[at + 7] = xid & 255;
-    this.outLen += wire.length;
+    write(this.out, this.outLen);
+    this.outLen += length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());

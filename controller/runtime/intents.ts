@@ -48,7 +48,8 @@ function valueText(v: unknown): string {
   switch (typeof v) {
     case 'number': return String(v);
     case 'bigint': return `${v}n`;
-    case 'string': return JSON.stringify(v);
+    // MAC and IP text never needs escaping; anything else goes through JSON.
+    case 'string': return v.indexOf('"') < 0 && v.indexOf('\\') < 0 ? '"' + v + '"' : JSON.stringify(v);
     default: return toJson(v);
   }
 }
@@ -59,7 +60,10 @@ function oxmKey(f: OxmField): string {
 
 /** Canonical text of a match: fields sorted, so equal matches in any order compare equal. */
 export function matchKey(m: Match): string {
-  return m.map(oxmKey).sort().join(',');
+  if (m.length < 2) return m.length ? oxmKey(m[0]) : '';
+  const parts = new Array<string>(m.length);
+  for (let i = 0; i < m.length; i++) parts[i] = oxmKey(m[i]);
+  return parts.sort().join(',');
 }
 
 /** The OpenFlow identity of a flow: table, priority, match. */

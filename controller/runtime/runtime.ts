@@ -23,7 +23,7 @@ import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
 import { Batch } from '../channel/batch.js';
 import type { Logger } from '../log.js';
-import type { Store, ObjectKind } from '../store/store.js';
+import type { Store, ObjectKind, StoredFlow } from '../store/store.js';
 import { Datapath } from './datapath.js';
 import { flowKey, type FlowSpec, type GroupSpec, type Intent, type MeterSpec } from './intents.js';
 import { reconcile, flowAdd, type ReconcileReport } from './reconcile.js';
@@ -195,21 +195,7 @@ export class Runtime {
       case 'packet-out': this.sendPacketOut(intent); return;
       case 'flows': {
         for (const f of intent.flows) this.checkTable(owner, f.table_id);
-        const wanted = intent.flows.map((spec) => ({ key: flowKey(spec), wire: encode(flowAdd(spec, cookie, 0)) }));
-        const diff = this.store.diffFlows(intent.dpid, owner, wanted);
-        if (!diff.added.length && !diff.removed.length) return;
-        // Persist, then send, chunk by chunk: every flow is stored before it is sent, and
-        // our encoding and storing overlaps with the switch taking the previous chunk.
-        const batch = live ? await Batch.open(live, diff.added.length + diff.removed.length) : null;
-        const removedKeys = diff.removed.map((f) => f.key);
-        this.store.writeFlows(intent.dpid, [], removedKeys);
-        if (batch) await batch.add(diff.removed.map((f) => flowDeleteStrict(specOf(decode(f.wire) as Msg<'FLOW_MOD'>))));
-        for (let i = 0; i < diff.added.length; i += CHUNK) {
-          const chunk = diff.added.slice(i, i + CHUNK);
-          this.store.writeFlows(intent.dpid, chunk);
-          if (batch) await batch.add(chunk.map((f) => f.wire));
-        }
-        if (batch && live) { await batch.commit(); await live.barrier(60_000); }
+        await this.replaceFlows(live, intent.dpid, owner, cookie, intent.flows);
         return;
       }
       case 'flow-add': {
@@ -235,6 +221,51 @@ export class Runtime {
         return this.putObject(live, 'meter', intent.dpid, owner, intent.meter.meter_id, intent.meter, (command) => meterMod({ xid: 0, command, ...intent.meter }));
       case 'meter-remove':
         return this.putObject(live, 'meter', intent.dpid, owner, intent.meter_id, null, (command) => meterMod({ xid: 0, command, meter_id: intent.meter_id }));
+    }
+  }
+
+  /**
+   * Make `flows` the owner's whole desired set on a datapath, streaming: chunk by chunk the
+   * flows are encoded, compared with what was desired, the changed ones persisted and then
+   * sent (one bundle for a large set), so that encoding and storing here overlap with the
+   * switch taking the previous chunk. Every flow is stored before it is sent. Flows no longer
+   * desired are deleted last; a barrier confirms the whole set.
+   */
+  private async replaceFlows(live: Connection | null, dpid: bigint, owner: string, cookie: bigint, flows: readonly FlowSpec[]): Promise<void> {
+    const before = this.store.flowWires(dpid, owner);
+    const seen = new Set<string>();
+    let batch: Batch | null = null;
+    const open = async () => (batch ??= await Batch.open(live!, flows.length + before.size));
+    for (let i = 0; i < flows.length; i += CHUNK) {
+      const chunk = flows.slice(i, i + CHUNK);
+      // One buffer per chunk for the wire forms (large enough for any CHUNK flow-mods).
+      let buf = Buffer.allocUnsafe(CHUNK * 256);
+      let off = 0;
+      const added: StoredFlow[] = [];
+      for (const spec of chunk) {
+        const key = flowKey(spec);
+        if (seen.has(key)) continue; // the first of duplicates is the desired one
+        seen.add(key);
+        const msg = flowAdd(spec, cookie, 0);
+        if (buf.length - off < 0xffff) { buf = Buffer.allocUnsafe(CHUNK * 256); off = 0; }
+        const wire = encode(msg, buf, off);
+        off += wire.length;
+        const old = before.get(key);
+        if (old && Buffer.compare(old, wire) === 0) continue;
+        added.push({ owner, key, wire });
+      }
+      if (!added.length) continue;
+      this.store.writeFlows(dpid, added);
+      if (live) await (await open()).add(added.map((f) => f.wire));
+    }
+    const removed = [...before].filter(([key]) => !seen.has(key));
+    if (removed.length) {
+      this.store.writeFlows(dpid, [], removed.map(([key]) => key));
+      if (live) await (await open()).add(removed.map(([, wire]) => flowDeleteStrict(specOf(decode(wire) as Msg<'FLOW_MOD'>))));
+    }
+    if (batch && live) {
+      await (batch as Batch).commit();
+      await live.barrier(60_000);
     }
   }
 

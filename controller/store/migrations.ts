@@ -5,10 +5,11 @@
 export const MIGRATIONS: readonly string[] = [
   // 1: desired flows (as their OFPFC_ADD FLOW_MOD bytes), groups/meters, owners (cookie ids), leases
   `CREATE TABLE owners (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE);
+   -- WITHOUT ROWID and no owner index: one B-tree insert per flow (large flow sets are
+   -- persisted before they are sent, so this is on the flow-install path).
    CREATE TABLE flows (
      dpid TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, wire BLOB NOT NULL,
-     PRIMARY KEY (dpid, key));
-   CREATE INDEX flows_owner ON flows (dpid, owner);
+     PRIMARY KEY (dpid, key)) WITHOUT ROWID;
    CREATE TABLE objects (
      kind TEXT NOT NULL CHECK (kind IN ('group', 'meter')), dpid TEXT NOT NULL, id INTEGER NOT NULL,
      owner TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (kind, dpid, id));

@@ -66,9 +66,14 @@ export class Store {
     return rows.map((r) => ({ owner: r.owner, key: r.key, wire: r.wire }));
   }
 
+  /** The owner's desired flows on dpid: key → wire. */
+  flowWires(dpid: bigint, owner: string): Map<string, Buffer> {
+    return new Map((this.db.prepare('SELECT key, wire FROM flows WHERE dpid = ? AND owner = ?').all(dpid.toString(), owner) as { key: string; wire: Buffer }[]).map((r) => [r.key, r.wire]));
+  }
+
   /** What would change if `flows` became the owner's whole desired set on dpid (nothing written). */
   diffFlows(dpid: bigint, owner: string, flows: readonly { key: string; wire: Uint8Array }[]): FlowDiff {
-    const before = new Map((this.db.prepare('SELECT key, wire FROM flows WHERE dpid = ? AND owner = ?').all(dpid.toString(), owner) as { key: string; wire: Buffer }[]).map((r) => [r.key, r.wire]));
+    const before = this.flowWires(dpid, owner);
     const added: StoredFlow[] = [];
     let unchanged = 0;
     const seen = new Set<string>();

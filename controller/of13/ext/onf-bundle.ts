@@ -41,15 +41,23 @@ export function bundleAdd(xid: number, bundleId: number, flags: number, msg: Mes
   return { type: 'EXPERIMENTER', xid, experimenter: ONF_EXPERIMENTER_ID, exp_type: ONF_ET_BUNDLE_ADD_MESSAGE, data };
 }
 
-/** The same as bundleAdd for a message already encoded; its xid is set to `xid`. */
-export function bundleAddBytes(xid: number, bundleId: number, flags: number, wire: Uint8Array): Msg<'EXPERIMENTER'> {
-  const data = new Uint8Array(8 + wire.length);
-  const dv = new DataView(data.buffer);
-  dv.setUint32(0, bundleId);
-  dv.setUint16(6, flags);
-  data.set(wire, 8);
-  dv.setUint32(12, xid);
-  return { type: 'EXPERIMENTER', xid, experimenter: ONF_EXPERIMENTER_ID, exp_type: ONF_ET_BUNDLE_ADD_MESSAGE, data };
+/** Bytes of the bundle-add framing around a message: EXPERIMENTER header 16 + body head 8. */
+export const BUNDLE_ADD_OVERHEAD = 24;
+
+/**
+ * Write a bundle-add around an encoded message straight into `b` at `at` (no intermediate
+ * copies: the flow-install path wraps every stored flow this way). The inner xid becomes `xid`.
+ */
+export function writeBundleAdd(b: Uint8Array, at: number, xid: number, bundleId: number, flags: number, wire: Uint8Array): number {
+  const len = BUNDLE_ADD_OVERHEAD + wire.length;
+  const dv = new DataView(b.buffer, b.byteOffset + at, BUNDLE_ADD_OVERHEAD);
+  dv.setUint8(0, 4); dv.setUint8(1, 4); dv.setUint16(2, len); dv.setUint32(4, xid);
+  dv.setUint32(8, ONF_EXPERIMENTER_ID); dv.setUint32(12, ONF_ET_BUNDLE_ADD_MESSAGE);
+  dv.setUint32(16, bundleId); dv.setUint16(20, 0); dv.setUint16(22, flags);
+  b.set(wire, at + BUNDLE_ADD_OVERHEAD);
+  const i = at + BUNDLE_ADD_OVERHEAD + 4;
+  b[i] = xid >>> 24; b[i + 1] = (xid >>> 16) & 255; b[i + 2] = (xid >>> 8) & 255; b[i + 3] = xid & 255;
+  return len;
 }
 
 export interface BundleControl { readonly bundleId: number; readonly ctrlType: number; readonly flags: number }
