@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { parseYamlConfig } from './yaml.js';
 import { z } from 'zod';
 
 const dpid = z.union([z.string().regex(/^(0x[0-9a-fA-F]{1,16}|\d+)$/, 'a datapath id: 0x… hex or decimal'), z.number().int().nonnegative()])
@@ -56,35 +56,10 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Find the YAML node at a zod issue path, for its line number. */
-function nodeAt(doc: YamlNode | null | undefined, p: (string | number)[]): YamlNode | undefined {
-  let n: YamlNode | null | undefined = doc;
-  for (const k of p) {
-    if (isMap(n)) n = n.get(k, true) as YamlNode | undefined;
-    else if (isSeq(n)) n = n.get(Number(k), true) as YamlNode | undefined;
-    else return n ?? undefined;
-  }
-  return n ?? undefined;
-}
-
 /** Parse and validate; relative paths become relative to the file's folder. */
 export function parseConfig(text: string, file = '<config>'): Config {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const pos = lc.linePos(e.pos[0]);
-    throw new ConfigError(`${file}:${pos.line}: ${e.message.split('\n')[0]}`);
-  }
-  const r = ConfigSchema.safeParse(doc.toJS() ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const n = nodeAt(doc.contents, issue.path as (string | number)[]);
-    const line = n?.range ? lc.linePos(n.range[0]).line : 1;
-    throw new ConfigError(`${file}:${line}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
+  const cfg = parseYamlConfig(text, file, ConfigSchema, (m) => new ConfigError(m));
   const dir = path.dirname(file);
-  const cfg = r.data;
   const abs = (p: string) => (path.isAbsolute(p) || p === ':memory:' ? p : path.join(dir, p));
   return {
     ...cfg,

@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { parseYamlConfig } from '../../controller/yaml.js';
 import { z } from 'zod';
 import { parseControllerTarget } from './transport.js';
 
@@ -81,16 +81,6 @@ export class AgentConfigError extends Error {
   override readonly name = 'AgentConfigError';
 }
 
-/** The YAML node at a path, or the nearest one above it (a missing key is reported at its map). */
-function nodeAt(doc: YamlNode | null | undefined, p: (string | number)[]): YamlNode | undefined {
-  let n: YamlNode | null | undefined = doc;
-  for (const k of p) {
-    const child: YamlNode | undefined = isMap(n) ? n.get(k, true) as YamlNode | undefined : isSeq(n) ? n.get(Number(k), true) as YamlNode | undefined : undefined;
-    if (!child) break;
-    n = child;
-  }
-  return n ?? undefined;
-}
 
 /** Validate a configuration object (defaults applied). */
 export function agentConfig(input: AgentConfigInput | AgentConfig): AgentConfig {
@@ -104,20 +94,7 @@ export function agentConfig(input: AgentConfigInput | AgentConfig): AgentConfig 
 
 /** Parse and validate YAML; relative TLS paths become relative to the file's folder. */
 export function parseAgentConfig(text: string, file = '<config>'): AgentConfig {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    throw new AgentConfigError(`${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
-  }
-  const r = AgentConfigSchema.safeParse(doc.toJS() ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const n = nodeAt(doc.contents, issue.path as (string | number)[]);
-    const line = n?.range ? lc.linePos(n.range[0]).line : 1;
-    throw new AgentConfigError(`${file}:${line}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  const cfg = r.data;
+  const cfg = parseYamlConfig(text, file, AgentConfigSchema, (m) => new AgentConfigError(m));
   const dir = path.dirname(file);
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(dir, p));
   return cfg.tls ? { ...cfg, tls: { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key), ca: abs(cfg.tls.ca) } } : cfg;
