@@ -3,27 +3,14 @@
  * meters (DROP and DSCP_REMARK bands) in the C datapath, with their counters.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { withDatapath as sharedWithDatapath } from './c-harness.js';
 import { OfswDatapath, OFSW_PC } from '../../switch/bindings.js';
 import { PcapReplay, frame, vlanOf, inetChecksum } from '../../switch/replay.js';
 import { matchBytes, instructionBytes, bucketBytes, bandBytes } from '../../switch/wire.js';
 import { OFPGT, OFPMF, OFPP, OFPG } from '../../controller/of13/index.js';
 import type { Action, Bucket, Instruction, Match } from '../../controller/of13/index.js';
 
-const EAL = '--no-huge -m 512 --no-pci --log-level=warning';
-
-async function withDatapath(fn: (dp: OfswDatapath, r: PcapReplay) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'ofsw-groups-'));
-  const dp = OfswDatapath.create({ ealArgs: EAL, workers: 1 });
-  try {
-    await fn(dp, new PcapReplay(dp, dir));
-  } finally {
-    dp.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withDatapath = (fn: (dp: OfswDatapath, r: PcapReplay) => Promise<void>) => sharedWithDatapath('ofsw-groups-', fn);
 
 const out = (port: number): Action => ({ type: 'OUTPUT', port, max_len: 0 });
 const apply = (...actions: Action[]): Instruction => ({ type: 'APPLY_ACTIONS', actions });

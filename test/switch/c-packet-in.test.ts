@@ -4,27 +4,14 @@
  * thread; forwarding: by worker 0, done when commit returns).
  */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { withDatapath as sharedWithDatapath } from './c-harness.js';
 import { OfswDatapath, type PacketIn } from '../../switch/bindings.js';
 import { PcapReplay, frame, vlanOf } from '../../switch/replay.js';
 import { matchBytes, instructionBytes, actionBytes } from '../../switch/wire.js';
 import { OFPP, OFPR, OFPCML } from '../../controller/of13/index.js';
 import type { Action, Instruction, Match } from '../../controller/of13/index.js';
 
-const EAL = '--no-huge -m 512 --no-pci --log-level=warning';
-
-async function withDatapath(fn: (dp: OfswDatapath, r: PcapReplay) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'ofsw-pktin-'));
-  const dp = OfswDatapath.create({ ealArgs: EAL, workers: 1 });
-  try {
-    await fn(dp, new PcapReplay(dp, dir));
-  } finally {
-    dp.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withDatapath = (fn: (dp: OfswDatapath, r: PcapReplay) => Promise<void>) => sharedWithDatapath('ofsw-pktin-', fn);
 
 const out = (port: number, max_len = 0): Action => ({ type: 'OUTPUT', port, max_len });
 const apply = (...actions: Action[]): Instruction => ({ type: 'APPLY_ACTIONS', actions });

@@ -5,27 +5,14 @@
  * reused).
  */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { withDatapath as sharedWithDatapath, EAL } from './c-harness.js';
 import { OfswDatapath } from '../../switch/bindings.js';
 import { PcapReplay, frame, vlanOf, vlanDepth } from '../../switch/replay.js';
 import { matchBytes, instructionBytes } from '../../switch/wire.js';
 import { OFPP } from '../../controller/of13/index.js';
 import type { Action, Instruction, Match } from '../../controller/of13/index.js';
 
-const EAL = '--no-huge -m 512 --no-pci --log-level=warning';
-
-async function withDatapath(fn: (dp: OfswDatapath, r: PcapReplay) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'ofsw-pipeline-'));
-  const dp = OfswDatapath.create({ ealArgs: EAL, workers: 1 });
-  try {
-    await fn(dp, new PcapReplay(dp, dir));
-  } finally {
-    dp.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withDatapath = (fn: (dp: OfswDatapath, r: PcapReplay) => Promise<void>) => sharedWithDatapath('ofsw-pipeline-', fn);
 
 const out = (port: number, max_len = 0): Action => ({ type: 'OUTPUT', port, max_len });
 const setVid = (vid: number): Action => ({ type: 'SET_FIELD', field: { field: 'vlan_vid', value: 0x1000 | vid } });
