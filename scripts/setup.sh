@@ -10,7 +10,7 @@ say() { [ $quiet = 1 ] || echo "setup: $*" >&2; }
 
 # Debian packages the tests and benchmarks use (tshark: independent decoder; os-ken: the
 # foreign controller/codec we compare with; DPDK and Open vSwitch: datapath and peers).
-pkgs=(tshark python3-os-ken pkg-config build-essential openvswitch-switch libdpdk-dev dpdk-dev ethtool user-mode-linux ppp pppoe xl2tpd sipp)
+pkgs=(tshark python3-os-ken pkg-config build-essential openvswitch-switch libdpdk-dev dpdk-dev ethtool user-mode-linux ppp pppoe xl2tpd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
