@@ -80,8 +80,38 @@ static void flow_free(void *p)
 {
 	struct flow *f = p;
 
-	free(f->prog);
-	free(f);
+	if (f->prog != flow_cold(f)->prog0)
+		free(f->prog);
+	free(flow_cold(f));
+}
+
+/* Bytes of a compiled program: compile_instructions makes one block, the struct then the
+ * apply and write lists. 0 when the lists are not where that layout puts them (then the
+ * program stays in its own allocation). */
+static size_t prog_block_size(const struct flow_prog *p)
+{
+	uint32_t na = p->apply ? p->apply->n : 0, nw = p->write ? p->write->n : 0;
+	size_t sz = sizeof(*p) + 2 * sizeof(struct act_list) + (size_t)(na + nw) * sizeof(struct act);
+	const uint8_t *b = (const uint8_t *)p;
+
+	if (p->apply && ((const uint8_t *)p->apply < b || (const uint8_t *)(p->apply->a + na) > b + sz))
+		return 0;
+	if (p->write && ((const uint8_t *)p->write < b || (const uint8_t *)(p->write->a + nw) > b + sz))
+		return 0;
+	return sz;
+}
+
+/* Copy the program block src (sz bytes) to dst, its list pointers moved along. */
+static struct flow_prog *prog_copy(void *dst, const struct flow_prog *src, size_t sz)
+{
+	struct flow_prog *d = dst;
+
+	memcpy(dst, src, sz);
+	if (src->apply)
+		d->apply = (const struct act_list *)((uint8_t *)dst + ((const uint8_t *)src->apply - (const uint8_t *)src));
+	if (src->write)
+		d->write = (const struct act_list *)((uint8_t *)dst + ((const uint8_t *)src->write - (const uint8_t *)src));
+	return d;
 }
 
 OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowParams *fp)
@@ -90,7 +120,8 @@ OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowPar
 	struct flow_prog *prog;
 	struct flow *f;
 	uint32_t n_words, slot;
-	size_t sz;
+	size_t sz, psz, bsz;
+	void *block;
 	int rc;
 
 	ofsw_ok();
@@ -109,28 +140,38 @@ OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowPar
 	if (rc < 0)
 		return rc;
 	prog->exposes = prog->apply != NULL && dp_list_exposes(prog->apply);
+	dp_fast_prog(prog);
 	(void)cls_mask_words(&mask, &n_words);
-	/* one block: the flow, its key words, its per-context counters */
+	/* one block: the flow, its key words, its per-context counters, its instructions */
 	sz = sizeof(*f) + n_words * sizeof(uint64_t);
 	sz = RTE_ALIGN_CEIL(sz, 8);
-	f = calloc(1, sz + (size_t)sw->n_ctx * sizeof(struct flow_ctr));
-	if (f == NULL) {
+	psz = prog_block_size(prog);
+	bsz = sizeof(struct flow_cold) + RTE_ALIGN_CEIL(sz + (size_t)sw->n_ctx * sizeof(struct flow_ctr) + psz, 64);
+	block = aligned_alloc(64, bsz);
+	if (block == NULL) {
 		free(prog);
 		return ofsw_fail(-ENOMEM, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "out of memory");
 	}
+	memset(block, 0, bsz);
+	f = (struct flow *)((uint8_t *)block + sizeof(struct flow_cold));
 	f->ctr = (struct flow_ctr *)((uint8_t *)f + sz);
+	if (psz != 0) {
+		flow_cold(f)->prog0 = prog_copy(f->ctr + sw->n_ctx, prog, psz);
+		free(prog);
+		prog = flow_cold(f)->prog0;
+	}
 	f->prog = prog;
 	f->cookie = fp->cookie;
 	f->priority = fp->priority;
 	f->table_id = fp->table_id;
 	f->is_miss = fp->priority == 0 && n_words == 0;
-	f->created_tsc = rte_rdtsc();
+	flow_cold(f)->created_tsc = rte_rdtsc();
 	rc = handle_alloc(&sw->handles, f, &slot);
 	if (rc < 0) {
 		flow_free(f);
 		return ofsw_fail(rc, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "out of memory");
 	}
-	f->slot = slot;
+	flow_cold(f)->slot = slot;
 	rc = cls_insert(&sw->tables[fp->table_id], f, &value, &mask);
 	if (rc < 0) {
 		handle_release(&sw->handles, slot);
@@ -143,7 +184,7 @@ OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowPar
 
 static void flow_sums(const struct ofsw_Switch *sw, const struct flow *f, uint64_t *pk, uint64_t *by, uint64_t *last)
 {
-	uint64_t p = 0, b = 0, l = f->created_tsc;
+	uint64_t p = 0, b = 0, l = flow_cold(f)->created_tsc;
 
 	for (uint32_t c = 0; c < sw->n_ctx; c++) {
 		p += f->ctr[c].packets;
@@ -173,13 +214,15 @@ OFSW_API int ofsw_Flow_modify(struct ofsw_Switch *sw, int64_t handle, const uint
 	if (rc < 0)
 		return rc;
 	prog->exposes = prog->apply != NULL && dp_list_exposes(prog->apply);
+	dp_fast_prog(prog);
 	old = f->prog;
 	ATOMIC_STORE_REL(&f->prog, prog);
-	rcu_defer(&sw->rcu, free, old);
+	if (old != flow_cold(f)->prog0)
+		rcu_defer(&sw->rcu, free, old);
 	if (flags & OFSW_FLOW_RESET_COUNTS) {
 		uint64_t last;
 
-		flow_sums(sw, f, &f->base_packets, &f->base_bytes, &last);
+		flow_sums(sw, f, &flow_cold(f)->base_packets, &flow_cold(f)->base_bytes, &last);
 	}
 	return 0;
 }
@@ -187,7 +230,7 @@ OFSW_API int ofsw_Flow_modify(struct ofsw_Switch *sw, int64_t handle, const uint
 static void flow_unlink(struct ofsw_Switch *sw, struct flow *f)
 {
 	cls_remove(&sw->tables[f->table_id], f);
-	handle_release(&sw->handles, f->slot);
+	handle_release(&sw->handles, flow_cold(f)->slot);
 	rcu_defer(&sw->rcu, flow_free, f);
 }
 
@@ -215,9 +258,9 @@ static void fill_stats(const struct ofsw_Switch *sw, const struct flow *f, uint6
 	uint64_t pk, by, last;
 
 	flow_sums(sw, f, &pk, &by, &last);
-	o->packets = pk - f->base_packets;
-	o->bytes = by - f->base_bytes;
-	o->duration_ns = tsc_to_ns(sw, now - f->created_tsc);
+	o->packets = pk - flow_cold(f)->base_packets;
+	o->bytes = by - flow_cold(f)->base_bytes;
+	o->duration_ns = tsc_to_ns(sw, now - flow_cold(f)->created_tsc);
 	o->idle_ns = now > last ? tsc_to_ns(sw, now - last) : 0;
 }
 

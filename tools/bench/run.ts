@@ -13,6 +13,7 @@ const BENCHES: Record<string, { about: string; load: () => Promise<Run> }> = {
   codec: { about: 'OpenFlow 1.3 decode/encode rates (FLOW_MOD, PACKET_IN, 100-flow reply) vs os-ken', load: async () => (await import('./codec.js')).run },
   'flow-install': { about: '100,000 flows into Open vSwitch, barrier-confirmed, vs ovs-ofctl (plain, --bundle) and os-ken', load: async () => (await import('./flow_install.js')).run },
   nsod: { about: 'NSOD: rebalance of 100,000 subscribers when an NF instance is added, on Open vSwitch', load: async () => (await import('./nsod.js')).runNsodBench },
+  datapath: { about: 'DPDK datapath Mpps (1/1,000/100,000 flows; NSOD and 4-table pipelines) vs testpmd io and OVS-DPDK', load: async () => (await import('./datapath.js')).run },
   'packet-in': { about: 'controller packet-in → packet-out rate and latency (cbench-like fake switches)', load: async () => (await import('./packet_in.js')).run },
 };
 

@@ -92,9 +92,30 @@ struct act_list {
 
 #define PROG_NO_GOTO 0xff
 
+/*
+ * An action path decoded for the datapath's fast replays (dp/pipeline.h dp_fast_exec):
+ * header rewrites at fixed offsets — the outer VLAN tag's VID/PCP, the Ethernet addresses —
+ * then one output to a port, nothing else. flags 0: the path has another shape. Built by
+ * dp_fast_build for the microflow cache and for flow entries whose instructions are just
+ * that (the NSOD VLAN rewrite).
+ */
+#define ACT_FAST 1u     /* valid */
+#define ACT_FAST_TCI 2u /* outer TCI = TCI & tci_keep | tci_set (network order) */
+#define ACT_FAST_DST 4u
+#define ACT_FAST_SRC 8u
+struct act_fast {
+	uint8_t flags;
+	uint8_t _pad;
+	uint16_t tci_keep, tci_set;
+	uint16_t _pad2;
+	uint32_t out_port;             /* port number, or OFPP_IN_PORT */
+	uint8_t eth_dst[6], eth_src[6];
+};
+
 /* The instructions of one flow entry. One allocation: the lists follow the struct. Replaced
  * as a whole (RCU) by ofsw_Flow_modify. */
 struct flow_prog {
+	struct act_fast fast;         /* apply-only terminal entries (set by flow.c) */
 	const struct act_list *apply; /* NULL: none */
 	const struct act_list *write; /* NULL: none */
 	uint64_t md_value, md_mask;   /* write-metadata, network order; mask 0: none */

@@ -15,35 +15,63 @@
  * When the cache does not pay — traffic with more concurrent flows than entries, e.g. the
  * 100,000-flow round robin of the datapath benchmark, where every lookup misses and every
  * miss rewrites an entry — a worker stops using it for MFC_BYPASS packets after a window of
- * MFC_WINDOW lookups with fewer than 1/8 hits, then tries again (Open vSwitch's EMC
- * sidesteps the same thrashing with a probabilistic insertion).
+ * MFC_WINDOW lookups with fewer than 1/8 hits, then tries again: under 1 % of the packets
+ * pay for the trial (Open vSwitch's EMC sidesteps the same thrashing with a probabilistic
+ * insertion).
  *
  * Thread-safety: owned by one worker; no sharing.
  */
 #ifndef OFSW_CLS_MFC_H
 #define OFSW_CLS_MFC_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_prefetch.h>
 
+#include "../act/prog.h"
 #include "../pkt/key.h"
 
 #define MFC_TRACE 8
+#define MFC_OPS 6
 #define MFC_NO_MISS 0xff
-#define MFC_WINDOW 4096
-#define MFC_BYPASS 65536
+#define MFC_NO_FLAT 0xff
+#define MFC_WINDOW 1024
+#define MFC_BYPASS 131072
 
 struct flow;
+struct act;
+
+/*
+ * A hit replays the entry. When the path allowed it, the pipeline also recorded it flat
+ * (n_ops != MFC_NO_FLAT): the actions the packet went through, in execution order — every
+ * apply-actions list, then the action set as executed at the end — each with the index in
+ * trace of the entry that caused it (packet-in cookie/reason/table). A flat replay counts
+ * the trace's flows and tables and runs ops, nothing else: no instruction decoding, no
+ * action-set building, no goto chasing. Otherwise the replay walks the tables again with the
+ * recorded flows (dp/pipeline.c).
+ *
+ * The commonest flat path of all — header rewrites at fixed offsets, then one output to a
+ * port — is also kept decoded (fast.flags != 0, struct act_fast), which a hit runs without
+ * the action interpreter: the NSOD VLAN rewrite, the datapath benchmark's pipelines.
+ */
 
 struct mfc_entry {
+	/* What a decoded hit reads: the first three lines (mfc_prefetch). */
 	uint32_t hash;
 	uint32_t gen;                  /* 0: empty */
 	uint8_t n;                     /* flows in trace */
 	uint8_t miss_table;            /* table where the packet missed, MFC_NO_MISS */
-	uint8_t _pad[6];
-	uint64_t w[KEY_WORDS];         /* the key: bytes 16 … 160 */
-	struct flow *trace[MFC_TRACE];
+	uint8_t n_ops;                 /* flat actions, MFC_NO_FLAT: none recorded */
+	uint8_t _pad;
+	struct act_fast fast;          /* bytes 12 … 36 */
+	uint32_t _pad2;
+	uint64_t w[KEY_WORDS];         /* the key: bytes 40 … 184 */
+	struct flow *trace[MFC_TRACE]; /* bytes 184 … 248 */
+	/* The flat interpreter's. */
+	uint8_t cause[MFC_OPS];        /* per op: index in trace of the entry it came from */
+	const struct act *ops[MFC_OPS];
 } __attribute__((aligned(64)));
 
 struct mfc {
@@ -60,26 +88,43 @@ static inline struct mfc_entry *mfc_slot(struct mfc *c, uint32_t hash)
 	return &c->e[hash & c->mask];
 }
 
-/* The lines a lookup reads: header and key (160 bytes). */
+/* The lines a lookup and a decoded hit read: header and decoded form, key, trace[0]. */
 static inline void mfc_prefetch(struct mfc *c, uint32_t hash)
 {
 	const uint8_t *e = (const uint8_t *)mfc_slot(c, hash);
 
+	_Static_assert(offsetof(struct mfc_entry, trace) + sizeof(struct flow *) <= 192, "three lines");
 	rte_prefetch0(e);
 	rte_prefetch0(e + 64);
 	rte_prefetch0(e + 128);
 }
 
+/* Whole-key equality, 16 bytes at a time (a scalar loop over the 18 words costs ~110
+ * instructions per lookup; this ~30). */
+typedef uint64_t mfc_v2 __attribute__((vector_size(16)));
+static inline int mfc_key_eq(const uint64_t *a, const uint64_t *b)
+{
+	mfc_v2 d = { 0, 0 };
+
+	_Static_assert(KEY_WORDS % 2 == 0, "key words come in pairs");
+#pragma GCC unroll 9
+	for (int i = 0; i < KEY_WORDS; i += 2) {
+		mfc_v2 x, y;
+
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		d |= x ^ y;
+	}
+	return (d[0] | d[1]) == 0;
+}
+
 static inline struct mfc_entry *mfc_lookup(struct mfc *c, const struct key *k, uint32_t hash, uint32_t gen)
 {
 	struct mfc_entry *e = mfc_slot(c, hash);
-	uint64_t d = 0;
 
 	if (e->gen != gen || e->hash != hash)
 		return NULL;
-	for (int i = 0; i < KEY_WORDS; i++)
-		d |= e->w[i] ^ k->w[i];
-	return d == 0 ? e : NULL;
+	return mfc_key_eq(e->w, k->w) ? e : NULL;
 }
 
 /* Use the cache for the next burst of n packets? (see the bypass above) */

@@ -114,6 +114,7 @@ static struct subtable *subtable_new(struct cls_table *t, const struct key *mask
 int cls_insert(struct cls_table *t, struct flow *f, const struct key *value, const struct key *mask)
 {
 	struct subtable *st = subtable_find(t, mask);
+	struct flow_cold *fc = flow_cold(f);
 	struct subtable_vec *nv = NULL;
 	struct flow *head;
 	int fresh = 0, rc;
@@ -136,25 +137,25 @@ int cls_insert(struct cls_table *t, struct flow *f, const struct key *value, con
 	for (uint32_t j = 0; j < st->n_words; j++)
 		f->mkey[j] = value->w[st->words[j]] & st->mask[j];
 	f->n_words = (uint8_t)st->n_words;
-	f->st = st;
-	f->hash = cls_hash(f->mkey, st->n_words);
-	f->next = NULL;
+	fc->st = st;
+	fc->hash = cls_hash(f->mkey, st->n_words);
+	fc->next = NULL;
 
-	head = hmap_lookup(&st->map, f->hash, cls_eq, &(struct cls_probe){ f->mkey, st->n_words });
+	head = hmap_lookup(&st->map, fc->hash, cls_eq, &(struct cls_probe){ f->mkey, st->n_words });
 	if (head == NULL) {
-		rc = hmap_insert(&st->map, f->hash, f);
+		rc = hmap_insert(&st->map, fc->hash, f);
 	} else if (f->priority > head->priority) {
-		f->next = head;
-		rc = hmap_replace(&st->map, f->hash, head, f);
+		fc->next = head;
+		rc = hmap_replace(&st->map, fc->hash, head, f);
 	} else {
 		/* Below the head: only the control thread walks this chain. Equal priorities go
 		 * after the ones already there. */
 		struct flow *q = head;
 
-		while (q->next != NULL && q->next->priority >= f->priority)
-			q = q->next;
-		f->next = q->next;
-		q->next = f;
+		while (flow_cold(q)->next != NULL && flow_cold(q)->next->priority >= f->priority)
+			q = flow_cold(q)->next;
+		fc->next = flow_cold(q)->next;
+		flow_cold(q)->next = f;
 		rc = 0;
 	}
 	if (rc < 0) {
@@ -176,21 +177,22 @@ int cls_insert(struct cls_table *t, struct flow *f, const struct key *value, con
 
 void cls_remove(struct cls_table *t, struct flow *f)
 {
-	struct subtable *st = f->st;
-	struct flow *head = hmap_lookup(&st->map, f->hash, cls_eq, &(struct cls_probe){ f->mkey, st->n_words });
+	struct flow_cold *fc = flow_cold(f);
+	struct subtable *st = fc->st;
+	struct flow *head = hmap_lookup(&st->map, fc->hash, cls_eq, &(struct cls_probe){ f->mkey, st->n_words });
 
 	if (head == f) {
-		if (f->next != NULL)
-			hmap_replace(&st->map, f->hash, f, f->next);
+		if (fc->next != NULL)
+			hmap_replace(&st->map, fc->hash, f, fc->next);
 		else
-			hmap_remove(&st->map, f->hash, f);
+			hmap_remove(&st->map, fc->hash, f);
 	} else if (head != NULL) {
 		struct flow *q = head;
 
-		while (q->next != NULL && q->next != f)
-			q = q->next;
-		if (q->next == f)
-			q->next = f->next;
+		while (flow_cold(q)->next != NULL && flow_cold(q)->next != f)
+			q = flow_cold(q)->next;
+		if (flow_cold(q)->next == f)
+			flow_cold(q)->next = fc->next;
 	}
 	st->n_rules--;
 	t->n_flows--;

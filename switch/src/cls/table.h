@@ -108,10 +108,43 @@ static inline struct flow *cls_lookup(const struct cls_table *t, const struct ke
  * subtable may still beat its best match, exactly as in cls_lookup, so the answers are the
  * same. n ≤ CLS_BATCH.
  */
-static inline void cls_lookup_batch(const struct cls_table *t, const struct key *const *keys, uint32_t n,
-				    struct flow **out)
+/*
+ * The first step of a batched lookup, started early (cls_batch_start): the subtable vector
+ * and every key's hash in its first subtable, whose home buckets are prefetched then — a
+ * whole stage before the probes, so that the lines are there when they are read. Tables may
+ * change meanwhile: the hashes stay right (a resized hash table is probed with them as well).
+ */
+struct cls_batch {
+	const struct subtable_vec *v;
+	uint32_t hash0[CLS_BATCH];
+};
+
+static inline void cls_batch_start(const struct cls_table *t, const struct key *const *keys, uint32_t n,
+				   struct cls_batch *b)
 {
-	const struct subtable_vec *v = ATOMIC_LOAD_ACQ(&t->vec);
+	const struct subtable *st;
+	const struct hmap_tab *tab;
+
+	b->v = ATOMIC_LOAD_ACQ(&t->vec);
+	if (b->v->n == 0)
+		return;
+	st = b->v->st[0];
+	tab = ATOMIC_LOAD_ACQ(&st->map.tab);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t mk[KEY_WORDS];
+
+		for (uint32_t j = 0; j < st->n_words; j++)
+			mk[j] = keys[i]->w[st->words[j]] & st->mask[j];
+		b->hash0[i] = cls_hash(mk, st->n_words);
+		rte_prefetch0(hmap_home(tab, b->hash0[i]));
+	}
+}
+
+/* b: NULL, or cls_batch_start's work for these keys, in this order. */
+static inline void cls_lookup_batch(const struct cls_table *t, const struct key *const *keys, uint32_t n,
+				    struct flow **out, const struct cls_batch *b)
+{
+	const struct subtable_vec *v = b != NULL ? b->v : ATOMIC_LOAD_ACQ(&t->vec);
 	int64_t best[CLS_BATCH];
 	uint32_t hash[CLS_BATCH];
 	void *cand[CLS_BATCH];
@@ -132,23 +165,28 @@ static inline void cls_lookup_batch(const struct cls_table *t, const struct key 
 				todo |= 1ull << i;
 		if (todo == 0)
 			break; /* subtables come by decreasing max_priority: no later one can win */
-		for (uint64_t m = todo; m != 0; m &= m - 1) {
-			uint32_t i = (uint32_t)__builtin_ctzll(m);
-			uint64_t mk[KEY_WORDS];
+		if (si == 0 && b != NULL) {
+			memcpy(hash, b->hash0, n * sizeof(hash[0]));
+		} else {
+			for (uint64_t m = todo; m != 0; m &= m - 1) {
+				uint32_t i = (uint32_t)__builtin_ctzll(m);
+				uint64_t mk[KEY_WORDS];
 
-			for (uint32_t j = 0; j < nw; j++)
-				mk[j] = keys[i]->w[st->words[j]] & st->mask[j];
-			hash[i] = cls_hash(mk, nw);
-			rte_prefetch0(hmap_home(tab, hash[i]));
+				for (uint32_t j = 0; j < nw; j++)
+					mk[j] = keys[i]->w[st->words[j]] & st->mask[j];
+				hash[i] = cls_hash(mk, nw);
+				rte_prefetch0(hmap_home(tab, hash[i]));
+			}
 		}
 		for (uint64_t m = todo; m != 0; m &= m - 1) {
 			uint32_t i = (uint32_t)__builtin_ctzll(m);
 
 			cand[i] = hmap_home_probe(hmap_home(tab, hash[i]), hash[i]);
-			if (cand[i] != NULL && cand[i] != HMAP_MORE) {
-				rte_prefetch0(cand[i]);
-				rte_prefetch0(((struct flow *)cand[i])->mkey);
-			}
+			if (cand[i] == HMAP_MORE)
+				rte_prefetch0(hmap_home(tab, hash[i]) + 1 > &tab->b[tab->mask] ? &tab->b[0]
+										  : hmap_home(tab, hash[i]) + 1);
+			else if (cand[i] != NULL)
+				flow_prefetch_key(cand[i], nw);
 		}
 		for (uint64_t m = todo; m != 0; m &= m - 1) {
 			uint32_t i = (uint32_t)__builtin_ctzll(m);
@@ -166,6 +204,9 @@ static inline void cls_lookup_batch(const struct cls_table *t, const struct key 
 			if (f != NULL && (int64_t)f->priority > best[i]) {
 				out[i] = f;
 				best[i] = f->priority;
+				/* what the pipeline reads next: counters, instructions (a winner of a
+				 * later subtable prefetches its own) */
+				flow_prefetch_rest(f);
 			}
 		}
 	}
@@ -176,7 +217,7 @@ void cls_table_fini(struct cls_table *t);
 /* Words a mask touches (bit i: key word i), and their count. */
 uint32_t cls_mask_words(const struct key *mask, uint32_t *n_words);
 /* Link f (priority set, n_words = popcount of the mask's word bitmap) into the table under
- * value/mask: finds or makes the subtable, fills f->mkey, f->st, f->hash. */
+ * value/mask: finds or makes the subtable, fills f->mkey and the cold st, hash. */
 int cls_insert(struct cls_table *t, struct flow *f, const struct key *value, const struct key *mask);
 /* Unlink f; the caller retires f through RCU. */
 void cls_remove(struct cls_table *t, struct flow *f);

@@ -12,6 +12,7 @@
 	X(RX_DROP_PORT_CONFIG, "rx_drop_port_config", "dropped on rx: PORT_DOWN or NO_RECV") \
 	X(MFC_HIT, "mfc_hit", "microflow cache hits")                                     \
 	X(MFC_MISS, "mfc_miss", "microflow cache misses (classified table by table)")     \
+	X(MFC_FAST, "mfc_fast", "microflow cache hits replayed in decoded form (rewrites and one output)") \
 	X(MFC_BYPASS, "mfc_bypass", "classified without the microflow cache (its hit rate was too low)") \
 	X(TABLE_MISS_DROP, "table_miss_drop", "dropped: no entry matched and no table-miss entry") \
 	X(PIPELINE_DROP, "pipeline_drop", "pipeline ended without any output")             \

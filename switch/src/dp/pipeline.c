@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The OpenFlow pipeline for one packet (see pipeline.h). */
 #include "pipeline.h"
+#include "tx.h"
 #include "../act/exec.h"
 #include "../act/meter.h"
 #include "../sw.h"
@@ -40,6 +41,109 @@ bool dp_list_exposes(const struct act_list *l)
 }
 
 /*
+ * Append a to the flat recording (see struct mfc_entry); 0 when the path cannot be recorded
+ * flat: too many actions, output:TABLE, or an action that reports the pipeline metadata (a
+ * packet-in: output to the controller, an invalid TTL, a group's bucket) after a
+ * write-metadata, as a flat replay does not track metadata.
+ */
+static inline int flat_add(const struct act **ops, uint8_t *cause, uint32_t *n_ops, const struct act *a,
+			   uint32_t trace_idx, int md_written)
+{
+	if (*n_ops == MFC_OPS || trace_idx >= MFC_TRACE || a->op == OP_OUTPUT_TABLE)
+		return 0;
+	if (md_written && (a->op == OP_OUTPUT_CONTROLLER || a->op == OP_GROUP || a->op == OP_DEC_NW_TTL ||
+			   a->op == OP_DEC_MPLS_TTL))
+		return 0;
+	ops[*n_ops] = a;
+	cause[*n_ops] = (uint8_t)trace_idx;
+	(*n_ops)++;
+	return 1;
+}
+
+static inline uint16_t rd16u(const uint8_t *b) { return (uint16_t)((b[0] << 8) | b[1]); }
+
+int dp_fast_build(struct act_fast *fa, const struct act *const *ops, uint32_t n_ops, uint32_t in_port)
+{
+	uint16_t keep = 0xffff, set = 0;
+
+	memset(fa, 0, sizeof(*fa));
+	for (uint32_t i = 0; i < n_ops; i++) {
+		const struct act *a = ops[i];
+		int last = i + 1 == n_ops;
+
+		switch (a->op) {
+		case OP_SET_FIELD:
+			if (last)
+				goto other;
+			switch (a->field) {
+			case KF_VLAN_VID: /* edit_set_field: the VID bits of the outer tag */
+				keep &= 0xf000;
+				set = (uint16_t)((set & 0xf000) | (rd16u(a->val) & 0xfff));
+				fa->flags |= ACT_FAST_TCI;
+				break;
+			case KF_VLAN_PCP: /* … and the PCP bits */
+				keep &= 0x1fff;
+				set = (uint16_t)((set & 0x1fff) | ((a->val[0] & 7) << 13));
+				fa->flags |= ACT_FAST_TCI;
+				break;
+			case KF_ETH_DST:
+				memcpy(fa->eth_dst, a->val, 6);
+				fa->flags |= ACT_FAST_DST;
+				break;
+			case KF_ETH_SRC:
+				memcpy(fa->eth_src, a->val, 6);
+				fa->flags |= ACT_FAST_SRC;
+				break;
+			default:
+				goto other;
+			}
+			break;
+		case OP_SET_QUEUE:
+			if (last)
+				goto other;
+			break;
+		case OP_OUTPUT:
+			/* output to the ingress port is a counted drop: the interpreter's */
+			if (!last || a->u32 == in_port)
+				goto other;
+			fa->out_port = a->u32;
+			break;
+		case OP_OUTPUT_IN_PORT:
+			if (!last)
+				goto other;
+			fa->out_port = OFPP_IN_PORT;
+			break;
+		default:
+			goto other;
+		}
+	}
+	if (n_ops == 0)
+		goto other;
+	fa->tci_keep = rte_cpu_to_be_16(keep);
+	fa->tci_set = rte_cpu_to_be_16(set);
+	fa->flags |= ACT_FAST;
+	return 1;
+other:
+	memset(fa, 0, sizeof(*fa));
+	return 0;
+}
+
+void dp_fast_prog(struct flow_prog *prog)
+{
+	memset(&prog->fast, 0, sizeof(prog->fast));
+	if (prog->apply == NULL || prog->write != NULL || prog->meter_id != 0 || prog->goto_table != PROG_NO_GOTO ||
+	    prog->apply->n > MFC_OPS)
+		return;
+	{
+		const struct act *ops[MFC_OPS];
+
+		for (uint32_t i = 0; i < prog->apply->n; i++)
+			ops[i] = &prog->apply->a[i];
+		(void)dp_fast_build(&prog->fast, ops, prog->apply->n, OFPP_ANY);
+	}
+}
+
+/*
  * The pipeline from table `table`. ce/hit as dp_pipeline. When `looked`, f0 is the result of
  * the lookup in `table` the worker already made for this packet (batched).
  */
@@ -50,11 +154,14 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 	struct ofsw_Switch *sw = w->sw;
 	const struct act *set[AS__COUNT];
 	struct flow *trace[MFC_TRACE];
+	const struct act *ops[MFC_OPS];
+	uint8_t cause[MFC_OPS];
 	uint64_t present = 0;
-	uint32_t n = 0, len = rte_pktmbuf_pkt_len(p->m);
+	uint32_t n = 0, n_ops = 0, len = rte_pktmbuf_pkt_len(p->m);
 	uint8_t miss_table = MFC_NO_MISS;
 	int replay = ce != NULL && hit;
 	int record = ce != NULL && !hit;
+	int flat = record, md_written = 0;
 	struct exec e;
 
 	exec_init(&e, w, s, p);
@@ -83,6 +190,7 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 				 * since the last commit): classify from here and refill it. */
 				replay = 0;
 				record = 1;
+				flat = 0; /* the actions of the tables before are not recorded */
 				ce->gen = 0;
 			}
 			if (looked) {
@@ -130,6 +238,8 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 				replay = 0;
 				record = 0;
 			}
+			for (uint32_t i = 0; flat && i < prog->apply->n; i++)
+				flat = flat_add(ops, cause, &n_ops, &prog->apply->a[i], n - 1, md_written);
 			if (exec_list(&e, prog->apply) < 0)
 				goto out;
 		}
@@ -142,8 +252,10 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 				set[a->slot] = a;
 				present |= 1ull << a->slot;
 			}
-		if (prog->md_mask != 0)
+		if (prog->md_mask != 0) {
 			p->key.metadata = (p->key.metadata & ~prog->md_mask) | prog->md_value;
+			md_written = 1;
+		}
 		if (prog->goto_table == PROG_NO_GOTO) {
 			/* End of the pipeline: the action set, in slot order (§5.10); a group
 			 * action makes the output action ignored. */
@@ -153,6 +265,8 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 				int slot = __builtin_ctzll(present);
 
 				present &= present - 1;
+				if (flat)
+					flat = flat_add(ops, cause, &n_ops, set[slot], n - 1, md_written);
 				if (exec_action(&e, set[slot]) < 0)
 					goto out;
 			}
@@ -167,6 +281,13 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 			ce->trace[i] = trace[i];
 		ce->n = (uint8_t)n;
 		ce->miss_table = miss_table;
+		ce->n_ops = flat ? (uint8_t)n_ops : MFC_NO_FLAT;
+		for (uint32_t i = 0; flat && i < n_ops; i++) {
+			ce->ops[i] = ops[i];
+			ce->cause[i] = cause[i];
+		}
+		if (!flat || !dp_fast_build(&ce->fast, ops, n_ops, p->in_port))
+			ce->fast.flags = 0;
 		ce->hash = p->hash;
 		ce->gen = gen;
 	}
@@ -180,8 +301,65 @@ void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, stru
 	run(w, s, p, ce, hit, gen, first_table, NULL, 0);
 }
 
+/*
+ * A microflow-cache hit (not MFC_FAST: dp_replay_fast). Flat entries: the counters of every
+ * flow and table the path went through, then the recorded actions — what the table walk
+ * would do, without the walk. The actions are those of the generation the entry was made in:
+ * a MODIFY shows from the next commit on (ofsw.h: changes are guaranteed after commit; the
+ * commit empties the caches).
+ */
+void dp_replay(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, const struct mfc_entry *ce, uint32_t gen)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(p->m), last = UINT32_MAX; /* last + 1 wraps to 0 */
+	struct exec e;
+
+	if (ce->n_ops == MFC_NO_FLAT) {
+		dp_pipeline(w, s, p, (struct mfc_entry *)ce, 1, gen, 0);
+		return;
+	}
+	w->ctr[DP_MFC_HIT]++;
+	exec_init(&e, w, s, p);
+	for (uint32_t i = 0; i < ce->n_ops; i++) {
+		if (ce->cause[i] != last) {
+			/* The table walk would have reached the entries up to this op's one. */
+			dp_count_flows(w, ce, last + 1, ce->cause[i] + 1u, len);
+			last = ce->cause[i];
+			e.flow = ce->trace[last];
+			e.table_id = ce->trace[last]->table_id;
+		}
+		if (exec_action(&e, ce->ops[i]) < 0)
+			goto out; /* as the walk: the entries after this one are not reached */
+	}
+	dp_count_flows(w, ce, last + 1, ce->n, len);
+	if (ce->miss_table != MFC_NO_MISS) {
+		w->tctr[ce->miss_table].lookup++;
+		w->ctr[DP_TABLE_MISS_DROP]++;
+	} else if (!e.outputs) {
+		w->ctr[DP_PIPELINE_DROP]++;
+	}
+out:
+	exec_finish(&e);
+}
+
 void dp_pipeline_from(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry *ce,
 		      int hit, uint32_t gen, struct flow *f0)
 {
+	/* Nothing to record, and table 0 gave an entry whose instructions are decoded: run
+	 * those (the NSOD VLAN table without the microflow cache, e.g. 100,000 flows). */
+	if (ce == NULL && f0 != NULL) {
+		const struct flow_prog *prog = ATOMIC_LOAD_ACQ(&f0->prog);
+
+		if (prog->fast.flags != 0 && prog->fast.out_port != p->in_port) {
+			struct flow_ctr *fc = &f0->ctr[w->idx];
+
+			w->tctr[0].lookup++;
+			w->tctr[0].matched++;
+			fc->packets++;
+			fc->bytes += rte_pktmbuf_pkt_len(p->m);
+			fc->last_tsc = w->now_tsc;
+			(void)dp_fast_exec(w, s, p, &prog->fast, 1);
+			return;
+		}
+	}
 	run(w, s, p, ce, hit, gen, 0, f0, 1);
 }

@@ -13,7 +13,9 @@
 #include <rte_hash_crc.h>
 
 #include "ctx.h"
+#include "tx.h"
 #include "../act/prog.h"
+#include "../flow.h"
 #include "../cls/mfc.h"
 #include "../pkt/pkt.h"
 
@@ -21,6 +23,101 @@
  * (!hit); NULL: no cache (packet-out, cache disabled). */
 void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry *ce,
 		 int hit, uint32_t gen, uint8_t first_table);
+
+/* A microflow-cache hit (ce: the entry for p's key, valid for gen). */
+void dp_replay(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, const struct mfc_entry *ce, uint32_t gen);
+
+/* Count trace[from … to-1] (flow and table counters) as the table walk would. */
+static inline void dp_count_flows(struct dp_ctx *w, const struct mfc_entry *ce, uint32_t from, uint32_t to,
+				  uint32_t len)
+{
+	for (uint32_t i = from; i < to; i++) {
+		struct flow *f = ce->trace[i];
+		struct flow_ctr *fc = &f->ctr[w->idx];
+		struct table_ctr *tc = &w->tctr[f->table_id];
+
+		tc->lookup++;
+		tc->matched++;
+		fc->packets++;
+		fc->bytes += len;
+		fc->last_tsc = w->now_tsc;
+	}
+}
+
+/*
+ * Build the decoded form of an action sequence (struct act_fast): the set-fields of the
+ * outer VLAN tag's VID/PCP and of the Ethernet addresses, set-queue (a label: ports have no
+ * QoS queues), and last one output to a port number or IN_PORT. 0 (and fa->flags 0) when the
+ * sequence has another shape, or (in_port: the packet's ingress port, OFPP_ANY when not
+ * known) outputs to the ingress port.
+ */
+int dp_fast_build(struct act_fast *fa, const struct act *const *ops, uint32_t n_ops, uint32_t in_port);
+/* The decoded form of an entry's instructions when they are apply-actions of that shape
+ * and nothing else (no meter, write-actions or goto): into prog->fast. */
+void dp_fast_prog(struct flow_prog *prog);
+
+/*
+ * Run a decoded path on p and consume it: what the action interpreter would do for those
+ * actions, without it. A rewrite of a header the packet lacks does nothing
+ * (edit_set_field). at_end: the pipeline ends here (an output to a missing port is then a
+ * pipeline drop). Returns 0 when done; -1 (nothing done) when the output would go back to
+ * the ingress port, a counted drop the caller leaves to the interpreter.
+ */
+static inline int dp_fast_exec(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, const struct act_fast *fa,
+			       int at_end)
+{
+	struct rte_mbuf *m = p->m;
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t port_no = fa->out_port == OFPP_IN_PORT ? p->in_port : fa->out_port;
+	struct port *pt;
+
+	if (unlikely(fa->out_port == p->in_port))
+		return -1;
+	pt = snap_port(s, port_no);
+	if (fa->flags & (ACT_FAST_DST | ACT_FAST_SRC)) {
+		if (p->lay.l2_len != 0) {
+			if (fa->flags & ACT_FAST_DST)
+				memcpy(d, fa->eth_dst, 6);
+			if (fa->flags & ACT_FAST_SRC)
+				memcpy(d + 6, fa->eth_src, 6);
+		}
+	}
+	if ((fa->flags & ACT_FAST_TCI) && p->lay.n_vlan != 0) {
+		uint16_t tci;
+
+		memcpy(&tci, d + 14, 2);
+		tci = (uint16_t)((tci & fa->tci_keep) | fa->tci_set);
+		memcpy(d + 14, &tci, 2);
+	}
+	p->m = NULL;
+	if (unlikely(pt == NULL)) {
+		w->ctr[DP_PORT_MISSING]++;
+		if (at_end)
+			w->ctr[DP_PIPELINE_DROP]++;
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	tx_put(w, pt, m);
+	return 0;
+}
+
+/*
+ * A hit on an entry with a decoded path (ce->fast.flags): the counters of the flows and
+ * tables the path went through, then the decoded actions. The caller counts the hit
+ * (mfc_hit, mfc_fast).
+ */
+static inline void dp_replay_fast(struct dp_ctx *w, const struct snapshot *s, struct pkt *p,
+				  const struct mfc_entry *ce)
+{
+	dp_count_flows(w, ce, 0, ce->n, rte_pktmbuf_pkt_len(p->m));
+	if (unlikely(ce->miss_table != MFC_NO_MISS)) {
+		/* the output came from an earlier table's apply-actions; then the miss */
+		w->tctr[ce->miss_table].lookup++;
+		w->ctr[DP_TABLE_MISS_DROP]++;
+	}
+	/* dp_fast_build refused an output to the ingress port, which is in the key */
+	(void)dp_fast_exec(w, s, p, &ce->fast, ce->miss_table == MFC_NO_MISS);
+}
 
 /* dp_pipeline for a packet whose table-0 lookup the worker already made (batched): f0 is
  * its result (NULL: no entry matched). */

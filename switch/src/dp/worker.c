@@ -133,8 +133,9 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	struct mfc_entry *ce[DP_BURST];
 	const struct key *mk[DP_BURST];
 	struct flow *f0[DP_BURST];
+	struct cls_batch cb;
 	uint8_t idx[DP_BURST];
-	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0;
+	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0;
 	struct mfc *c = w->mfc;
 	uint64_t hit = 0;
 
@@ -151,7 +152,9 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	}
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
-	/* 1: parse and hash. */
+	/* 1: parse, then hash. Two loops: the parser writes the key in narrow stores, and a
+	 * 64-bit load right behind them cannot be forwarded from the store buffer (it waits
+	 * for the stores to reach the cache); a whole burst later they have. */
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt *p = &pk[i];
 		struct rte_mbuf *m = mb[i];
@@ -161,9 +164,22 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		p->in_dpdk_port = pt->dpdk_id;
 		p->queue_id = 0;
 		pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be, &p->key, &p->lay);
-		p->hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss : dp_key_hash(&p->key);
-		if (c != NULL)
+	}
+	if (c != NULL) {
+		for (uint16_t i = 0; i < n; i++) {
+			struct pkt *p = &pk[i];
+
+			p->hash = (p->m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? p->m->hash.rss : dp_key_hash(&p->key);
 			mfc_prefetch(c, p->hash);
+		}
+	} else {
+		/* No cache (bypassed): the hash is not needed, and every packet goes to table 0:
+		 * start its lookups now. */
+		for (uint16_t i = 0; i < n; i++) {
+			pk[i].hash = 0;
+			mk[i] = &pk[i].key;
+		}
+		cls_batch_start(&w->sw->tables[0], mk, n, &cb);
 	}
 	/* 2: microflow cache. */
 	for (uint16_t i = 0; i < n; i++) {
@@ -176,8 +192,8 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 				ce[i] = e;
 				hit |= 1ull << i;
 				hits++;
-				for (uint32_t j = 0; j < e->n; j++)
-					rte_prefetch0(e->trace[j]);
+				if (e->n != 0)
+					flow_prefetch(e->trace[0]);
 				continue;
 			}
 			ce[i] = mfc_slot(c, p->hash);
@@ -203,14 +219,18 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	}
 	/* 3: table 0 for the misses, batched. */
 	if (n_miss != 0)
-		cls_lookup_batch(&w->sw->tables[0], mk, n_miss, f0);
+		cls_lookup_batch(&w->sw->tables[0], mk, n_miss, f0, c == NULL ? &cb : NULL);
 	/* 4: the pipelines, in order. */
 	for (uint32_t i = 0, k = 0; i < n; i++) {
-		if (hit & (1ull << i))
-			dp_pipeline(w, s, &pk[i], ce[i], 1, gen, 0);
-		else
+		if (!(hit & (1ull << i)))
 			dp_pipeline_from(w, s, &pk[i], ce[i], 0, gen, f0[k++]);
+		else if (likely(ce[i]->fast.flags != 0))
+			dp_replay_fast(w, s, &pk[i], ce[i]), fast++;
+		else
+			dp_replay(w, s, &pk[i], ce[i], gen);
 	}
+	w->ctr[DP_MFC_HIT] += fast;
+	w->ctr[DP_MFC_FAST] += fast;
 }
 
 int dp_worker_main(void *arg)

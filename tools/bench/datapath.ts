@@ -1,0 +1,106 @@
+/**
+ * Benchmark `datapath` (issue 4 §4): 64-byte frames (802.1Q, 60 bytes without FCS) from
+ * net_pcap with infinite_rx=1 to net_null, one forwarding core, for 1, 1,000 and 100,000
+ * distinct flows:
+ * - nfvnode's switch, NSOD pipeline (in_port + vlan_vid + eth_src → set vlan_vid → output)
+ *   and a 4-table pipeline (tools/bench/datapath/flows.ts);
+ * - in the same run, dpdk-testpmd io forwarding (the ceiling) and Open vSwitch with DPDK on
+ *   the same devices with the same flows, through the shared recipe
+ *   (../shared/bench/ovs-dpdk/: captures, OVS without hugepages, core layout, counting).
+ *
+ * Rates are the median of REPS windows of the forwarded packet counter (the output port's tx
+ * counter) after a warm-up, in Mpps. The last line:
+ *   {"bench":"datapath","mpps":{"1":…,"1000":…,"100000":…},"ovs_dpdk_mpps":{…},
+ *    "testpmd_io_mpps":{…},"four_table_mpps":{…}, …}
+ *
+ * Usage: npm run bench -- datapath [--quick] [--only=nfvnode,testpmd,ovs] [--flows=1,1000]
+ *        [--reps=N] [--measure=S] [--mfc=ENTRIES]
+ * --quick: nfvnode and testpmd only, 1 window of 1 s (OVS needs minutes to warm 100,000
+ * megaflows), under 30 s. Captures go to $OVSBENCH_WORK or /tmp/nfvnode-datapath and are
+ * reused.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureCaptures, pcapPackets, runOvsDpdk, runTestpmd, median, type PeerResult } from './datapath/peers.js';
+import { measureNfvnode, EAL_ARGS } from './datapath/nfvnode.js';
+import type { Pipeline } from './datapath/flows.js';
+import type { BenchArgs } from './util.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+
+const opt = (args: BenchArgs, name: string): string | undefined => {
+  const a = args.rest.find((x) => x.startsWith(`--${name}=`));
+  return a?.slice(name.length + 3);
+};
+const round = (x: number | null | undefined, d = 2): number | null => (x === null || x === undefined ? null : +x.toFixed(d));
+
+export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
+  if (args.rest.includes('--help')) {
+    console.log('usage: npm run bench -- datapath [--quick] [--only=nfvnode,testpmd,ovs] [--flows=1,1000,100000] [--reps=N] [--measure=S] [--mfc=ENTRIES]');
+    return { bench: 'datapath', help: true };
+  }
+  const recipeDir = process.env.NFVNODE_OVS_RECIPE ?? path.resolve(root, '../shared/bench/ovs-dpdk');
+  const captureDir = process.env.OVSBENCH_WORK ?? '/tmp/nfvnode-datapath';
+  const flows = (opt(args, 'flows') ?? '1,1000,100000').split(',').map(Number);
+  const only = new Set((opt(args, 'only') ?? (args.quick ? 'nfvnode,testpmd' : 'nfvnode,testpmd,ovs')).split(','));
+  const reps = Number(opt(args, 'reps') ?? (args.quick ? 1 : 5));
+  const measure = Number(opt(args, 'measure') ?? (args.quick ? 1 : 5));
+  const warm = args.quick ? 1 : 2;
+  const mfc = opt(args, 'mfc');
+  const log = (l: string) => console.error(`datapath: ${l}`);
+
+  await ensureCaptures(recipeDir, captureDir, flows, log);
+  const out: Record<string, unknown> = { bench: 'datapath', frame_bytes: 64, flows, reps, measure_seconds: measure };
+
+  if (only.has('nfvnode')) {
+    const pipelines: [Pipeline, string][] = [['nsod', 'mpps'], ['four', 'four_table_mpps']];
+    const detail: Record<string, unknown> = {};
+    for (const [pipeline, key] of pipelines) {
+      const res: Record<string, number | null> = {};
+      for (const n of flows) {
+        const pcap = path.join(captureDir, `flows_${n}.pcap`);
+        const r = await measureNfvnode({
+          pipeline, flows: n, pcap, pcapPackets: pcapPackets(pcap), warmSeconds: warm, measureSeconds: measure, reps,
+          ...(mfc ? { mfcEntries: Number(mfc) } : {}),
+        });
+        res[String(n)] = round(median(r.mpps));
+        const c = r.counters;
+        const fwdShare = Number(c.rx_packets) ? 1 - Number(c.table_miss_drop + c.pipeline_drop) / Number(c.rx_packets) : 0;
+        const hit = Number(c.mfc_hit + c.mfc_miss) ? Number(c.mfc_hit) / Number(c.mfc_hit + c.mfc_miss) : 0;
+        log(`nfvnode ${pipeline} ${n} flows: ${r.mpps.map((x) => x.toFixed(2)).join(' ')} Mpps (rx ${r.rxMpps.map((x) => x.toFixed(2)).join(' ')}); ` +
+          `forwarded ${(100 * fwdShare).toFixed(1)} %, microflow cache hits ${(100 * hit).toFixed(1)} %, flows installed in ${r.installSeconds.toFixed(2)} s`);
+        detail[`${pipeline}_${n}`] = { samples: r.mpps.map((x) => round(x, 3)), rx_samples: r.rxMpps.map((x) => round(x, 3)), forwarded_share: round(fwdShare, 4), mfc_hit_share: round(hit, 4) };
+        if (fwdShare < 0.99) throw new Error(`nfvnode ${pipeline} ${n}: only ${(100 * fwdShare).toFixed(1)} % forwarded (counters ${JSON.stringify(c, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))})`);
+      }
+      out[key] = res;
+    }
+    out.nfvnode_detail = detail;
+    out.nfvnode_eal = EAL_ARGS;
+  }
+  const recipe = { recipeDir, captureDir, flows, reps: args.quick ? 1 : 3, log };
+  const peer = (name: string, r: PeerResult) => {
+    if (r.error) { log(`${name}: ${r.error}`); out[`${name}_error`] = r.error; }
+    return Object.fromEntries(Object.entries(r.mpps).map(([k, v]) => [k, round(v)]));
+  };
+  if (only.has('testpmd')) {
+    out.testpmd_io_mpps = peer('testpmd', await runTestpmd({ ...recipe, warmSeconds: args.quick ? 1 : 3, measureSeconds: args.quick ? 1 : 10 }));
+  }
+  if (only.has('ovs')) {
+    out.ovs_dpdk_mpps = peer('ovs_dpdk', await runOvsDpdk({ ...recipe, warmSeconds: 10, measureSeconds: 10 }));
+  }
+
+  const ratio = (a: unknown, b: unknown) => {
+    const o: Record<string, number | null> = {};
+    const x = a as Record<string, number | null> | undefined, y = b as Record<string, number | null> | undefined;
+    if (!x || !y) return undefined;
+    for (const n of flows) o[String(n)] = x[n] && y[n] ? round(x[n]! / y[n]!) : null;
+    return o;
+  };
+  if (out.mpps && out.testpmd_io_mpps) out.share_of_testpmd_io = ratio(out.mpps, out.testpmd_io_mpps);
+  if (out.mpps && out.ovs_dpdk_mpps) out.ratio_vs_ovs_dpdk = ratio(out.mpps, out.ovs_dpdk_mpps);
+  const fmt = (o: unknown) => (o ? flows.map((n) => `${(o as Record<string, unknown>)[n] ?? '-'}`).join(' / ') : '-');
+  console.log(`datapath (Mpps for ${flows.join(' / ')} flows, 64 B, one core): nfvnode NSOD ${fmt(out.mpps)}, 4 tables ${fmt(out.four_table_mpps)}; ` +
+    `testpmd io ${fmt(out.testpmd_io_mpps)}; OVS-DPDK ${fmt(out.ovs_dpdk_mpps)}`);
+  return out;
+}
