@@ -36,7 +36,8 @@ import { PcapReplay } from '../../switch/replay.js';
 import { matchBytes, instructionBytes, bucketBytes } from '../../switch/wire.js';
 import { FlowTables, type FlowEntry } from '../../switch/agent/flowtable.js';
 import { PPPOE_FIELDS } from '../../switch/agent/flowmatch.js';
-import { oxmDef, OFPFC, OFPP, OFPG, OFP_NO_BUFFER, type Msg, type Instruction } from '../../controller/of13/index.js';
+import { oxmDef, OFPFC, OFPP, OFPG, OFPGT, OFP_NO_BUFFER, OFPVID_PRESENT, type Msg, type Instruction, type Action, type Match } from '../../controller/of13/index.js';
+import { flowMod, groupMod, applyActions, gotoTable, output } from '../../controller/of13/builders.js';
 import {
   randomScenario, applyScenario, createRng, randomMatch, process as oracle, buildFrame, DEFAULT_UNIVERSE,
   type Scenario, type ProcessResult, type PacketIn as OPacketIn, type RandomPacket, type FrameSpec, type Rng,
@@ -201,6 +202,7 @@ async function pass(dp: OfswDatapath, s: Scenario, inPort: number, frames: Uint8
  */
 function mfcEntriesOf(s: Scenario): number {
   if (process.env.NFVNODE_ORACLE_MFC) return Number(process.env.NFVNODE_ORACLE_MFC);
+  if ((s as { mfcEntries?: number }).mfcEntries) return (s as { mfcEntries?: number }).mfcEntries!;
   return createRng(`${s.seed}/mfc`).bool() ? 16 : 8192;
 }
 
@@ -379,4 +381,95 @@ t.test('C datapath == oracle on random tables, changes and packets', async (t) =
   }
   t.pass(`${ran} scenarios from seed ${BASE}: ${packets} packets, ${frames} frames out, ${pins} packet-ins, all equal ` +
     `(microflow cache: ${cacheStats.hit} hits, ${cacheStats.fast} of them replayed decoded, ${cacheStats.miss} misses)`);
+});
+
+// ------------------------------------------------------------------ what the property test found
+
+/** A hand-made scenario: these tables, these packets (each sent twice, so the cache replays). */
+function made(name: string, o: {
+  flows: Msg<'FLOW_MOD'>[]; groups?: Msg<'GROUP_MOD'>[]; packets: { in_port: number; spec: FrameSpec }[];
+  dead?: number[]; invalidTtlToController?: boolean; mfcEntries?: number;
+}): { s: Scenario; packets: RandomPacket[] } {
+  const dead = new Set(o.dead ?? []);
+  const packets = o.packets.map((p) => ({ frame: buildFrame(p.spec), in_port: p.in_port, spec: p.spec }));
+  const s = {
+    seed: name, nTables: 4, groupMods: o.groups ?? [], flowMods: o.flows, packets,
+    processOptions: { ports: [1, 2, 3, 4], dead, live: (p: number) => !dead.has(p), invalidTtlToController: o.invalidTtlToController ?? false, missSendLen: 128 },
+    mfcEntries: o.mfcEntries ?? 8192,
+  } as Scenario & { mfcEntries: number };
+  return { s, packets };
+}
+
+const sf = (field: string, value: unknown): Action => ({ type: 'SET_FIELD', field: { field, value } as never });
+const udp = (i: number, extra: Record<string, unknown> = {}): FrameSpec => ({
+  src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02',
+  ipv4: { src: `10.0.${i >> 8}.${i & 255}`, dst: `10.1.${(i * 7) >> 8 & 255}.${(i * 7) & 255}`, ttl: 64, l4: { proto: 'udp', src: 1000 + i, dst: 2000 + (i % 5), payload: new Uint8Array(8) } },
+  ...extra,
+});
+
+const REGRESSIONS: [string, () => ReturnType<typeof made>][] = [
+  // The datapath picked select buckets with its own hash and spread; the oracle's (FNV-1a
+  // over the symmetric 5-tuple, weights over the live buckets) is the documented one.
+  ['select group: the oracle\'s hash and weights over the live buckets', () => made('select', {
+    groups: [groupMod({ group_type: OFPGT.SELECT, group_id: 1, buckets: [2, 3, 4].map((port, k) => ({ weight: k + 1, watch_port: OFPP.ANY, watch_group: OFPG.ANY, actions: [sf('eth_dst', `02:00:00:00:00:1${k}`), output(port)] })) })],
+    flows: [flowMod({ priority: 10, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions({ type: 'GROUP', group_id: 1 })] })],
+    packets: Array.from({ length: 40 }, (_x, i) => ({ in_port: 1, spec: udp(i) })),
+    dead: [3],
+  })],
+  // push_mpls took the new label's TTL from a version nibble of a non-IP payload.
+  ['push MPLS onto a non-IP frame: TTL 0, whatever the payload looks like', () => made('push-mpls', {
+    flows: [flowMod({ priority: 10, match: [{ field: 'eth_type', value: 0x88b5 }], instructions: [applyActions({ type: 'PUSH_MPLS', ethertype: 0x8847 }, output(2))] })],
+    packets: [0x45, 0x60, 0x4f, 0x00].flatMap((b) => [
+      { in_port: 1, spec: { eth_type: 0x88b5, payload: Uint8Array.from([b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]) } },
+      { in_port: 1, spec: { vlans: [{ vid: 10 }], eth_type: 0x88b5, payload: Uint8Array.from([b, 9, 9, 9, 9, 9, 9, 9, 0x11, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]) } },
+    ]),
+  })],
+  // A cached path replayed after pop_vlan followed the cached lookup, not the inner tag.
+  ['microflow cache: pop VLAN, then a lookup on the inner tag', () => made('pop-vlan', {
+    flows: [
+      flowMod({ priority: 10, match: [{ field: 'vlan_vid', value: OFPVID_PRESENT | 10 }], instructions: [applyActions({ type: 'POP_VLAN' }), gotoTable(1)] }),
+      flowMod({ table_id: 1, priority: 10, match: [{ field: 'vlan_vid', value: OFPVID_PRESENT | 20 }], instructions: [applyActions(output(2))] }),
+      flowMod({ table_id: 1, priority: 10, match: [{ field: 'vlan_vid', value: OFPVID_PRESENT | 30 }], instructions: [applyActions(output(3))] }),
+    ],
+    packets: Array.from({ length: 48 }, (_x, i) => ({ in_port: 1, spec: udp(1, { vlans: [{ tpid: 0x88a8, vid: 10 }, { vid: i % 2 ? 20 : 30 }] }) })),
+  })],
+  // … and after pop_mpls, a lookup on the IP header the label carried.
+  ['microflow cache: pop MPLS, then a lookup on what it carried', () => made('pop-mpls', {
+    flows: [
+      flowMod({ priority: 10, match: [{ field: 'eth_type', value: 0x8847 }], instructions: [applyActions({ type: 'POP_MPLS', ethertype: 0x0800 }), gotoTable(1)] }),
+      flowMod({ table_id: 1, priority: 10, match: [{ field: 'eth_type', value: 0x0800 }, { field: 'ipv4_dst', value: '10.9.0.1' }], instructions: [applyActions(output(2))] }),
+      flowMod({ table_id: 1, priority: 10, match: [{ field: 'eth_type', value: 0x0800 }, { field: 'ipv4_dst', value: '10.9.0.2' }], instructions: [applyActions(output(3))] }),
+    ],
+    packets: Array.from({ length: 48 }, (_x, i) => ({ in_port: 1, spec: { mpls: [{ label: 16, ttl: 64 }], ipv4: { src: '10.8.0.1', dst: `10.9.0.${1 + (i % 2)}`, l4: { proto: 'udp', src: 1, dst: 2 } } } })),
+  })],
+  // The flat replay: a packet-in after a write-metadata must not be flattened (it lost the
+  // output to the controller), and a TTL that expires stops the counting where the walk would.
+  ['flat replay: packet-in after write-metadata, TTL expiry mid-path', () => made('flat', {
+    flows: [
+      flowMod({ priority: 10, match: [{ field: 'eth_type', value: 0x0800 }], instructions: [applyActions({ type: 'DEC_NW_TTL' }), { type: 'WRITE_METADATA', metadata: 5n, metadata_mask: 0xffn }, gotoTable(2)] }),
+      flowMod({ table_id: 2, priority: 1, match: [], instructions: [applyActions(output(OFPP.CONTROLLER, 0), sf('ipv4_dst', '10.7.7.7'), output(2)), gotoTable(3)] }),
+      flowMod({ table_id: 3, priority: 1, match: [], instructions: [applyActions(output(3))] }),
+    ],
+    packets: Array.from({ length: 48 }, (_x, i) => ({ in_port: 1, spec: udp(3, { ipv4: { src: '10.0.0.3', dst: '10.1.0.3', ttl: i % 3 ? 64 : 1, l4: { proto: 'udp', src: 7, dst: 8 } } }) })),
+    invalidTtlToController: true,
+  })],
+  // The decoded paths: rewrites and one output, from the cache and straight from table 0.
+  ['decoded paths: VLAN and Ethernet rewrites, one output', () => made('fast', {
+    flows: [
+      ...[10, 20, 30].map((v) => flowMod({ priority: 10, match: [{ field: 'in_port', value: 1 }, { field: 'vlan_vid', value: OFPVID_PRESENT | v }] as Match, instructions: [applyActions(sf('vlan_vid', OFPVID_PRESENT | (v + 1)), sf('vlan_pcp', 5), sf('eth_src', '02:00:00:00:00:aa'), output(v === 30 ? OFPP.IN_PORT : 2))] })),
+      flowMod({ priority: 5, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions(sf('vlan_vid', OFPVID_PRESENT | 7), sf('eth_dst', '02:00:00:00:00:bb'), output(3))] }),
+    ],
+    packets: Array.from({ length: 64 }, (_x, i) => ({ in_port: 1, spec: udp(i % 8, i % 4 === 3 ? {} : { vlans: [{ vid: [10, 20, 30][i % 4], pcp: 1 }] }) })),
+  })],
+];
+
+t.test('what the property test found, as fixed scenarios', async (t) => {
+  for (const [name, make] of REGRESSIONS) {
+    const { s, packets } = make();
+    for (const mfcEntries of [8192, 1]) {
+      const r = await check({ ...s, mfcEntries } as Scenario, false, packets);
+      if (r.verdict) t.comment(`pass ${r.verdict.pass}: ${r.verdict.diff}`);
+      t.notOk(r.verdict, `${name} (microflow cache ${mfcEntries > 1 ? 'on' : 'off'})`);
+    }
+  }
 });

@@ -14,6 +14,7 @@ const BENCHES: Record<string, { about: string; load: () => Promise<Run> }> = {
   'flow-install': { about: '100,000 flows into Open vSwitch, barrier-confirmed, vs ovs-ofctl (plain, --bundle) and os-ken', load: async () => (await import('./flow_install.js')).run },
   nsod: { about: 'NSOD: rebalance of 100,000 subscribers when an NF instance is added, on Open vSwitch', load: async () => (await import('./nsod.js')).runNsodBench },
   datapath: { about: 'DPDK datapath Mpps (1/1,000/100,000 flows; NSOD and 4-table pipelines) vs testpmd io and OVS-DPDK', load: async () => (await import('./datapath.js')).run },
+  'flow-mod': { about: 'flows/s through the switch agent into a table of 1,000,000 flows, bytes per flow', load: async () => (await import('./flow_mod.js')).run },
   'packet-in': { about: 'controller packet-in → packet-out rate and latency (cbench-like fake switches)', load: async () => (await import('./packet_in.js')).run },
 };
 
