@@ -5,15 +5,18 @@
  * flow tables over 4 tables, random packets on random ingress ports, some ports dead; half of
  * the packets are followed by a sibling that differs only in bytes outside the packet key
  * (inner VLAN tag, what MPLS carries, TTL, payload), which the microflow cache must not
- * confuse with it. The tables go into the oracle (FlowTables + process()) and, as codec-encoded wire bytes
- * (switch/wire.ts), into a C datapath; the packets are replayed through the real datapath
- * with net_pcap ports (switch/replay.ts). Then a random change set — deletes, MODIFY_STRICTs
- * (new instructions), adds — goes into both, and the same packets are replayed again through
- * the same datapath (its microflow cache warm from the first pass), so a change the
- * datapath misses after commit (the barrier) shows. After each pass, byte for byte:
+ * confuse with it. The tables go into the oracle (FlowTables + process()) and, as
+ * codec-encoded wire bytes (switch/wire.ts), into a C datapath; the packets are replayed
+ * through the real datapath with net_pcap ports (switch/replay.ts), twice in a row, so that
+ * the second round replays what the first put in the microflow cache (a default-size cache,
+ * or, every other scenario, one of 16 entries that keys share). Then a random change set —
+ * deletes, MODIFY_STRICTs (new instructions), adds — goes into both, and the same packets are
+ * replayed again through the same datapath, so a change the datapath misses after commit
+ * (the barrier) shows. After each pass, byte for byte:
  * - every frame sent on every port, in order,
  * - every packet-in (reason, table, cookie, in_port, metadata, total_len, data), in order,
  * - the packet count of every flow entry.
+ * Fixed scenarios at the end keep what the random ones found (one per bug).
  *
  * One datapath per ingress port: the worker polls its ports in turn, so two input captures
  * would interleave non-deterministically, while one port's frames are processed in order.
@@ -25,7 +28,9 @@
  * (NFVNODE_ORACLE_MS, default 25 s) or NFVNODE_SCENARIOS are used up. The seed is printed;
  * `NFVNODE_SEED=B` replays the same sequence, `NFVNODE_SEED=S NFVNODE_SCENARIOS=1` exactly
  * the failing scenario S. On a disagreement the packets are also replayed one by one to name
- * the first one that disagrees on its own.
+ * the first one that disagrees on its own. Also: NFVNODE_ORACLE_PACKETS (packets per
+ * scenario, 64), NFVNODE_ORACLE_MFC (microflow-cache entries; 1: off), NFVNODE_ORACLE_DEBUG=1
+ * (dump every frame, packet-in and counter of both sides to stderr).
  */
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';

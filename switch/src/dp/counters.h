@@ -13,6 +13,7 @@
 	X(MFC_HIT, "mfc_hit", "microflow cache hits")                                     \
 	X(MFC_MISS, "mfc_miss", "microflow cache misses (classified table by table)")     \
 	X(MFC_FAST, "mfc_fast", "microflow cache hits replayed in decoded form (rewrites and one output)") \
+	X(TABLE0_FAST, "table0_fast", "finished by a table-0 entry's decoded instructions, without the cache") \
 	X(MFC_BYPASS, "mfc_bypass", "classified without the microflow cache (its hit rate was too low)") \
 	X(TABLE_MISS_DROP, "table_miss_drop", "dropped: no entry matched and no table-miss entry") \
 	X(PIPELINE_DROP, "pipeline_drop", "pipeline ended without any output")             \

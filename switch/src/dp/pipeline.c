@@ -357,6 +357,7 @@ void dp_pipeline_from(struct dp_ctx *w, const struct snapshot *s, struct pkt *p,
 			fc->packets++;
 			fc->bytes += rte_pktmbuf_pkt_len(p->m);
 			fc->last_tsc = w->now_tsc;
+			w->ctr[DP_TABLE0_FAST]++;
 			(void)dp_fast_exec(w, s, p, &prog->fast, 1);
 			return;
 		}
