@@ -9,8 +9,11 @@ quiet=0
 say() { [ $quiet = 1 ] || echo "setup: $*" >&2; }
 
 # Debian packages the tests and benchmarks use (tshark: independent decoder; os-ken: the
-# foreign controller/codec we compare with; DPDK and Open vSwitch: datapath and peers).
-pkgs=(tshark python3-os-ken pkg-config build-essential openvswitch-switch libdpdk-dev dpdk-dev ethtool user-mode-linux ppp pppoe xl2tpd)
+# foreign controller/codec we compare with; DPDK and Open vSwitch: datapath and peers;
+# openvswitch-switch-dpdk + python3-scapy: the OVS-DPDK side of the datapath benchmark and its
+# captures — its ovs-vswitchd-dpdk registers as a lower-priority alternative (50 < 100), so
+# /usr/sbin/ovs-vswitchd, which the tests use, stays the plain userspace build).
+pkgs=(tshark python3-os-ken pkg-config build-essential openvswitch-switch openvswitch-switch-dpdk python3-scapy libdpdk-dev dpdk-dev ethtool user-mode-linux ppp pppoe xl2tpd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
