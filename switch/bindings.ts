@@ -132,6 +132,7 @@ interface Lib {
   Port_poll: (sw: unknown, out: Uint32Array, max: number) => number;
   Port_mod: (sw: unknown, portNo: number, value: number, mask: number) => number;
   Flow_add: (sw: unknown, p: object) => number | bigint;
+  Flow_addBatch: (sw: unknown, buf: Uint8Array, len: number, n: number, handles: BigInt64Array) => number;
   Flow_modify: (sw: unknown, h: number, instr: Uint8Array | null, len: number, flags: number) => number;
   Flow_delete: (sw: unknown, h: number) => number;
   Flow_stats: (sw: unknown, h: number, out: object) => number;
@@ -178,6 +179,7 @@ function load(): Lib {
     Port_poll: h.func(`int ofsw_Port_poll(${S}sw, _Out_ uint32_t *changed, uint32_t max)`),
     Port_mod: h.func(`int ofsw_Port_mod(${S}sw, uint32_t port_no, uint32_t value, uint32_t mask)`),
     Flow_add: h.func(`int64_t ofsw_Flow_add(${S}sw, const ofsw_FlowParams *params)`),
+    Flow_addBatch: h.func(`int ofsw_Flow_addBatch(${S}sw, const uint8_t *buf, uint32_t len, uint32_t n, _Out_ int64_t *handles)`),
     Flow_modify: h.func(`int ofsw_Flow_modify(${S}sw, int64_t handle, const uint8_t *instructions, uint32_t len, uint32_t flags)`),
     Flow_delete: h.func(`int ofsw_Flow_delete(${S}sw, int64_t handle)`),
     Flow_stats: h.func(`int ofsw_Flow_stats(${S}sw, int64_t handle, _Out_ ofsw_FlowStats *out)`),
@@ -235,6 +237,13 @@ function fail(l: Lib, fn: string, rc: number): never {
   const d = { code: 0, of_type: 0xffff, of_code: 0, offset: -1, message: '' };
   l.Error_last(d);
   throw new OfswError(fn, -rc, d);
+}
+
+/** The last failure as an OfswError, not thrown (a batch reports it beside what it did). */
+function lastError(l: Lib, fn: string): OfswError {
+  const d = { code: 0, of_type: 0xffff, of_code: 0, offset: -1, message: '' };
+  l.Error_last(d);
+  return new OfswError(fn, -d.code, d);
 }
 
 // ------------------------------------------------------------------ values
@@ -461,6 +470,18 @@ export class OfswDatapath {
     const h = Number(rc);
     if (h < 0) fail(this.l, 'ofsw_Flow_add', h);
     return h;
+  }
+  /**
+   * ofsw_Flow_addBatch: install the `n` flows packed in `buf[0, len)` (struct ofsw_FlowRec
+   * records: switch/agent/flowbatch.ts writes them), in order; `handles[i]` receives the
+   * handle of record i. Stops at the first record the datapath refuses: `added` < n and
+   * `error` says why (the records after it were not looked at).
+   */
+  addFlowBatch(buf: Uint8Array, len: number, n: number, handles: BigInt64Array): { added: number; error?: OfswError } {
+    if (n === 0) return { added: 0 };
+    if (len > buf.length || handles.length < n) throw new RangeError(`ofsw_Flow_addBatch: ${n} records in ${len} bytes do not fit the buffers`);
+    const added = this.l.Flow_addBatch(this.h, buf, len, n, handles);
+    return added < n ? { added, error: lastError(this.l, 'ofsw_Flow_addBatch') } : { added };
   }
   /** MODIFY: new instructions; counters kept unless resetCounts. */
   modifyFlow(handle: number, instructions: Uint8Array, opts: { resetCounts?: boolean } = {}): void {

@@ -49,10 +49,15 @@ import { validateActions } from './validate.js';
 import { OFP_DEFAULT_MISS_SEND_LEN } from './oracle/pipeline.js';
 import { Session, type SessionHost, type SessionOptions } from './session.js';
 import { Mirror, Txn } from './txn.js';
+import { fastFlowModAdd, type FastAdd } from './fastadd.js';
+import { PendingAdds } from './pendingadds.js';
 import { flowModParts, packetOutActions, groupModBuckets, meterModBands } from './wireparts.js';
 import { tableFeatures, groupFeatures, meterFeatures, splitReply, MAX_MESSAGE } from './multipart.js';
 import { bundleMessage, bundleAddRaw, isBundleMessage, BundleMessageError, type BundledMessage, type BundleHost } from './bundle.js';
 import { BACKEND_CONFIG_INVALID_TTL_TO_CONTROLLER, type Backend } from './backend.js';
+
+/** Bytes as a string of latin1 chars (one char a byte: compact, and opaque to the collector). */
+const latin1Of = (b: Uint8Array, from: number, to: number): string => Buffer.prototype.latin1Slice.call(b, from, to) as string;
 
 /** ofp_desc strings (§7.3.5.1). */
 export interface SwitchDesc {
@@ -115,6 +120,8 @@ export class Agent implements SessionHost, BundleHost {
   readonly backend: Backend;
   readonly tables: FlowTables;
   readonly mirror: Mirror;
+  /** FLOW_MOD ADDs taken from their bytes, waiting to be installed together */
+  readonly pendingAdds: PendingAdds;
   readonly log: Logger;
   readonly sessions = new Set<Session>();
   readonly desc: SwitchDesc;
@@ -149,6 +156,7 @@ export class Agent implements SessionHost, BundleHost {
       meters: { ...(opts.maxMeters !== undefined ? { maxMeters: opts.maxMeters } : {}), maxBands: opts.maxBands ?? 16 },
     });
     this.mirror = new Mirror(this.tables, this.backend, this.clock);
+    this.pendingAdds = new PendingAdds(this.mirror, this.clock);
     this.desc = {
       mfr_desc: 'nfvnode', hw_desc: 'nfvnode userspace OpenFlow switch', sw_desc: 'nfvnode switch agent 0.1',
       serial_num: '', dp_desc: `datapath 0x${opts.datapathId.toString(16).padStart(16, '0')}`, ...opts.desc,
@@ -168,6 +176,7 @@ export class Agent implements SessionHost, BundleHost {
   /** Close every connection and stop the timers (the backend stays open: its owner closes it). */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    this.flushAdds();
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.expireTimer) clearInterval(this.expireTimer);
@@ -193,8 +202,22 @@ export class Agent implements SessionHost, BundleHost {
     this.updateInvalidTtl();
   }
 
+  /** A connection processed all it received: install the ADDs that came with it. */
+  drained(_s: Session): void { this.flushAdds(); }
+
+  /** Install the waiting ADDs (pendingadds.ts); a failure is logged, never thrown at a caller. */
+  flushAdds(): void {
+    if (!this.pendingAdds.size) return;
+    try {
+      this.pendingAdds.flush();
+    } catch (e) {
+      this.log.error({ err: (e as Error)?.stack ?? String(e) }, 'installing flow entries failed');
+    }
+  }
+
   /** The barrier: resolves after a backend commit that started after this call. */
   commit(): Promise<void> {
+    this.flushAdds();
     if (!this.commitRunning) {
       const run = this.backend.commit().finally(() => { if (this.commitRunning === run) this.commitRunning = null; });
       this.commitRunning = run;
@@ -212,9 +235,36 @@ export class Agent implements SessionHost, BundleHost {
     return this.commitNext;
   }
 
-  /** Bundle adds are taken from their bytes (large bundles are the controller's flow-mod path). */
+  /**
+   * Messages taken from their bytes: FLOW_MOD ADDs that fastadd.ts can decide (the flow
+   * install path), and bundle adds (large bundles are the controller's flow-mod path). Any
+   * other message first installs the waiting ADDs, so that it sees them in the datapath and
+   * its reply or error follows theirs.
+   */
   handleRaw(s: Session, raw: Uint8Array): boolean {
+    if (raw[1] === OFPT.FLOW_MOD && !s.isSlave) {
+      const f = fastFlowModAdd(raw, this.tables.validation);
+      if (f) { this.fastAdd(s, raw, f); return true; }
+    }
+    this.flushAdds();
     return raw[1] === OFPT.EXPERIMENTER && bundleAddRaw(s, raw);
+  }
+
+  private fastAdd(s: Session, raw: Uint8Array, f: FastAdd): void {
+    const p = this.pendingAdds;
+    let c;
+    try {
+      c = this.tables.addWire({
+        table_id: f.table_id, priority: f.priority, cookie: f.cookie, idle_timeout: f.idle_timeout, hard_timeout: f.hard_timeout,
+        flags: f.flags, key: f.key, wireMatch: latin1Of(raw, f.matchFrom, f.matchTo), wireInstructions: latin1Of(raw, f.instrFrom, f.instrTo),
+      }, p.now());
+    } catch (e) {
+      this.flushAdds(); // the errors of earlier messages go first
+      throw e;
+    }
+    p.push(s, raw, f, c);
+    this.counters.flowMods++;
+    if (p.full) this.flushAdds();
   }
 
   /**
@@ -582,6 +632,7 @@ export class Agent implements SessionHost, BundleHost {
   }
 
   private expireOnce(): void {
+    this.flushAdds();
     const now = this.now();
     const next = this.tables.nextExpiry();
     if (next === undefined || next > now) return;

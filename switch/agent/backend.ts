@@ -28,6 +28,7 @@
  * bigint for 64-bit counters and cookies, "aa:bb:…" MACs.
  */
 import type { Port } from '../../controller/of13/index.js';
+import type { FlowBatch } from './flowbatch.js';
 
 /** A flow entry in the datapath, as returned by `addFlow` (≥ 0). */
 export type FlowHandle = number;
@@ -140,6 +141,13 @@ export interface Backend {
 
   // ---- flows
   addFlow(flow: BackendFlow): FlowHandle;
+  /**
+   * Optional: install records `from` … of a batch in one call, in order, as `addFlow` would
+   * each; their handles go to `batch.handles`. Stops at the first refusal: `added` counts
+   * the records installed before it and `error` is what `addFlow` would have thrown for it.
+   * Without it the agent calls `addFlow` per record.
+   */
+  addFlowBatch?(batch: FlowBatch, from: number): { added: number; error?: unknown };
   /** Replace an entry's instructions; counters are kept unless resetCounts. */
   modifyFlow(handle: FlowHandle, instructions: Uint8Array, resetCounts: boolean): void;
   /** Remove an entry; its handle is invalid at once. */

@@ -24,6 +24,7 @@ import type {
   PortChange, PortCounters, TableCounters,
 } from './backend.js';
 import { BACKEND_CONFIG_INVALID_TTL_TO_CONTROLLER } from './backend.js';
+import type { FlowBatch } from './flowbatch.js';
 
 /** The part of switch/bindings.ts `OfswDatapath` this backend calls. */
 export interface DatapathLike {
@@ -41,6 +42,7 @@ export interface DatapathLike {
   pollPorts(): number[];
   modPort(portNo: number, value: number, mask: number): void;
   addFlow(f: { tableId: number; priority: number; cookie?: bigint; match?: Uint8Array; instructions?: Uint8Array }): number;
+  addFlowBatch(buf: Uint8Array, len: number, n: number, handles: BigInt64Array): { added: number; error?: unknown };
   modifyFlow(handle: number, instructions: Uint8Array, opts?: { resetCounts?: boolean }): void;
   deleteFlow(handle: number): void;
   flowStatsBulk(handles: readonly number[]): ({ packets: bigint; bytes: bigint; idleNs: bigint } | undefined)[];
@@ -110,6 +112,11 @@ export class DpdkBackend implements Backend {
 
   addFlow(f: BackendFlow): FlowHandle {
     return this.dp.addFlow({ tableId: f.table_id, priority: f.priority, cookie: f.cookie, match: f.match, instructions: f.instructions });
+  }
+  /** One ofsw_Flow_addBatch call for records `from` … */
+  addFlowBatch(b: FlowBatch, from: number): { added: number; error?: unknown } {
+    const at = b.offset(from);
+    return this.dp.addFlowBatch(b.buf.subarray(at, b.len), b.len - at, b.n - from, b.handles.subarray(from));
   }
   modifyFlow(handle: FlowHandle, instructions: Uint8Array, resetCounts: boolean): void {
     this.dp.modifyFlow(handle, instructions, { resetCounts });

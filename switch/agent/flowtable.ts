@@ -43,29 +43,95 @@ import {
 } from '../../controller/of13/index.js';
 import { canonMatch, covers, overlaps, matchValues, type CanonMatch } from './flowmatch.js';
 import { validateMatch, validateInstructions, entryActions, type ValidationContext } from './validate.js';
+import { decodeFlow } from './wireparts.js';
 import { GroupTable, type GroupChange, type GroupModRequest, type GroupTableOptions } from './grouptable.js';
 import { MeterTable, type MeterChange, type MeterModRequest, type MeterTableOptions } from './metertable.js';
 
 export { GroupTable, type GroupEntry, type GroupChange, type GroupModRequest } from './grouptable.js';
 export { MeterTable, type MeterEntry, type MeterChange, type MeterModRequest } from './metertable.js';
 
-/** One flow entry (§5.2). Counters and `lastUsedNs` are updated through FlowTables. */
-export interface FlowEntry {
-  /** installation sequence number: lower was installed earlier (the lookup tie-break) */
-  readonly seq: number;
+/** A FLOW_MOD ADD as FlowTables.addWire takes it: decided from its bytes (fastadd.ts). */
+export interface WireAdd {
   readonly table_id: number;
   readonly priority: number;
-  readonly match: Match;
-  readonly canon: CanonMatch;
-  instructions: readonly Instruction[];
   readonly cookie: bigint;
   readonly idle_timeout: number;
   readonly hard_timeout: number;
   readonly flags: number;
-  packet_count: bigint;
-  byte_count: bigint;
-  readonly installedNs: bigint;
-  lastUsedNs: bigint;
+  /** `${priority}|${canonMatch(match).key}` */
+  readonly key: string;
+  /** the OXM TLVs and the ofp_instruction list, one byte per char (latin1) */
+  readonly wireMatch: string;
+  readonly wireInstructions: string;
+}
+
+const latin1 = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+
+/**
+ * One flow entry (§5.2). Counters and `lastUsedNs` are updated through FlowTables.
+ *
+ * An entry added from its bytes (addWire) keeps the match and instructions as those bytes
+ * (a string of latin1 chars: no object per field, nothing for the collector to trace) and
+ * decodes them, through the codec, only when asked (flow stats, FLOW_REMOVED, non-strict
+ * selection): a million entries cost a few hundred bytes each, not a few thousand.
+ */
+export class FlowEntry {
+  /** the datapath's handle of this entry, -1 when it has none (kept by txn.ts Mirror) */
+  handle = -1;
+  private _match: Match | undefined;
+  private _canon: CanonMatch | undefined;
+  private _instructions: readonly Instruction[] | undefined;
+  private wm: string | undefined;
+  private wi: string | undefined;
+
+  constructor(
+    /** installation sequence number: lower was installed earlier (the lookup tie-break) */
+    readonly seq: number,
+    readonly table_id: number,
+    readonly priority: number,
+    /** `${priority}|${match key}`: identity in the table */
+    readonly key: string,
+    readonly cookie: bigint,
+    readonly idle_timeout: number,
+    readonly hard_timeout: number,
+    readonly flags: number,
+    public packet_count: bigint,
+    public byte_count: bigint,
+    readonly installedNs: bigint,
+    public lastUsedNs: bigint,
+    decoded: { match: Match; canon: CanonMatch; instructions: readonly Instruction[] } | undefined,
+    wire: { match: string; instructions: string } | undefined,
+  ) {
+    this._match = decoded?.match;
+    this._canon = decoded?.canon;
+    this._instructions = decoded?.instructions;
+    this.wm = wire?.match;
+    this.wi = wire?.instructions;
+  }
+
+  get match(): Match {
+    return this._match ?? decodeFlow(latin1(this.wm!), new Uint8Array(0)).match;
+  }
+  get canon(): CanonMatch {
+    return this._canon ?? canonMatch(this.match);
+  }
+  get instructions(): readonly Instruction[] {
+    return this._instructions ?? decodeFlow(new Uint8Array(0), latin1(this.wi!)).instructions;
+  }
+  /** MODIFY replaces them (the entry keeps its identity, counters and timers). */
+  set instructions(v: readonly Instruction[]) {
+    this._instructions = v;
+    this.wi = undefined;
+  }
+  /**
+   * Could the instructions name a group or a meter? Entries from bytes cannot (fastadd.ts
+   * leaves those to the slow path), so a group or meter delete need not decode them.
+   */
+  get mayUseGroupOrMeter(): boolean { return this.wi === undefined; }
+  /** The match constrains nothing (a table-miss entry when priority is 0, §5.4). */
+  get matchesAll(): boolean {
+    return this._canon ? this._canon.fields.length === 0 : this.wm === '';
+  }
 }
 
 export type FlowChange =
@@ -99,7 +165,8 @@ const NS = 1_000_000_000n;
 class Table {
   /** `${priority}|${match key}` → entry; Map order is installation order */
   readonly byKey = new Map<string, FlowEntry>();
-  readonly byPriority = new Map<number, Set<FlowEntry>>();
+  /** entries by priority, for OFPFF_CHECK_OVERLAP: built by the first such request, then kept */
+  byPriority: Map<number, Set<FlowEntry>> | null = null;
   /** lookup order (priority desc, seq asc), rebuilt lazily after a change */
   sorted: FlowEntry[] | null = null;
   lookup_count = 0n;
@@ -122,7 +189,7 @@ function passesOutFilter(e: FlowEntry, out_port: number, out_group: number): boo
 const cookieOk = (e: FlowEntry, cookie: bigint, mask: bigint) => (e.cookie & mask) === (cookie & mask);
 
 /** Is this a table-miss entry (§5.4: priority 0, every field wildcarded)? */
-export const isTableMiss = (e: FlowEntry): boolean => e.priority === 0 && e.canon.fields.length === 0;
+export const isTableMiss = (e: FlowEntry): boolean => e.priority === 0 && e.matchesAll;
 
 export function durationOf(sinceNs: bigint, nowNs: bigint): { duration_sec: number; duration_nsec: number } {
   const d = nowNs > sinceNs ? nowNs - sinceNs : 0n;
@@ -182,21 +249,69 @@ export class FlowTables {
     const key = keyOf(fm.priority, canon);
     const old = t.byKey.get(key);
     if (fm.flags & OFPFF.CHECK_OVERLAP) {
-      for (const e of t.byPriority.get(fm.priority) ?? []) {
+      for (const e of this.byPriority(t).get(fm.priority) ?? []) {
         if (overlaps(canon, e.canon)) fmFail(OFPFMFC.OVERLAP, `overlaps an entry of priority ${fm.priority} in table ${fm.table_id}`);
       }
     }
     if (!old && this.opts.maxEntries !== undefined && t.byKey.size >= this.opts.maxEntries) fmFail(OFPFMFC.TABLE_FULL, `table ${fm.table_id} holds ${t.byKey.size} entries`);
     const keep = old && !(fm.flags & OFPFF.RESET_COUNTS);
-    const entry: FlowEntry = {
-      seq: ++this.seq, table_id: fm.table_id, priority: fm.priority, match: fm.match, canon,
-      instructions: fm.instructions, cookie: fm.cookie, idle_timeout: fm.idle_timeout, hard_timeout: fm.hard_timeout,
-      flags: fm.flags, packet_count: keep ? old.packet_count : 0n, byte_count: keep ? old.byte_count : 0n,
-      installedNs: nowNs, lastUsedNs: nowNs,
-    };
+    const entry = new FlowEntry(
+      ++this.seq, fm.table_id, fm.priority, key, fm.cookie, fm.idle_timeout, fm.hard_timeout, fm.flags,
+      keep ? old.packet_count : 0n, keep ? old.byte_count : 0n, nowNs, nowNs,
+      { match: fm.match, canon, instructions: fm.instructions }, undefined,
+    );
     if (old) this.unlink(old);
-    this.link(entry, key);
+    this.link(entry);
     return old ? { kind: 'flow', op: 'add', entry, replaced: old } : { kind: 'flow', op: 'add', entry };
+  }
+
+  /**
+   * A FLOW_MOD ADD already checked from its bytes (fastadd.ts: valid, no CHECK_OVERLAP): the
+   * same decision as `flowMod` makes for it, without decoding. Throws OFPFMFC_TABLE_FULL.
+   */
+  addWire(w: WireAdd, nowNs: bigint): Extract<FlowChange, { op: 'add' }> {
+    const t = this.tables[w.table_id];
+    const old = t.byKey.get(w.key);
+    if (!old && this.opts.maxEntries !== undefined && t.byKey.size >= this.opts.maxEntries) fmFail(OFPFMFC.TABLE_FULL, `table ${w.table_id} holds ${t.byKey.size} entries`);
+    const keep = old && !(w.flags & OFPFF.RESET_COUNTS);
+    const entry = new FlowEntry(
+      ++this.seq, w.table_id, w.priority, w.key, w.cookie, w.idle_timeout, w.hard_timeout, w.flags,
+      keep ? old.packet_count : 0n, keep ? old.byte_count : 0n, nowNs, nowNs,
+      undefined, { match: w.wireMatch, instructions: w.wireInstructions },
+    );
+    if (old) this.unlink(old);
+    this.link(entry);
+    const c: Extract<FlowChange, { op: 'add' }> = old ? { kind: 'flow', op: 'add', entry, replaced: old } : { kind: 'flow', op: 'add', entry };
+    if (this.opts.onChange) this.opts.onChange(c);
+    return c;
+  }
+
+  /**
+   * Take back an ADD the datapath refused: its entry leaves the tables and the entry it
+   * replaced (if any, and if given) comes back as it was. Only for the newest change to
+   * that match (nothing replaced `entry` since).
+   */
+  undoAdd(entry: FlowEntry, replaced: FlowEntry | undefined): void {
+    if (this.tables[entry.table_id].byKey.get(entry.key) === entry) this.unlink(entry);
+    if (replaced) this.link(replaced);
+  }
+
+  /** The entry holding this identity now, if any (`key` as FlowEntry.key). */
+  byKey(table_id: number, key: string): FlowEntry | undefined {
+    return this.tables[table_id]?.byKey.get(key);
+  }
+
+  private byPriority(t: Table): Map<number, Set<FlowEntry>> {
+    if (!t.byPriority) {
+      const m = new Map<number, Set<FlowEntry>>();
+      for (const e of t.byKey.values()) {
+        let s = m.get(e.priority);
+        if (!s) m.set(e.priority, (s = new Set()));
+        s.add(e);
+      }
+      t.byPriority = m;
+    }
+    return t.byPriority;
   }
 
   private modify(fm: FlowModRequest, strict: boolean): FlowChange[] {
@@ -227,26 +342,28 @@ export class FlowTables {
         continue;
       }
       for (const e of t.byKey.values()) {
-        if (covers(canon, e.canon) && cookieOk(e, cookie, cookie_mask) && passesOutFilter(e, out_port, out_group)) out.push(e);
+        if (cookieOk(e, cookie, cookie_mask) && (canon.fields.length === 0 || covers(canon, e.canon)) && passesOutFilter(e, out_port, out_group)) out.push(e);
       }
     }
     return out;
   }
 
-  private link(e: FlowEntry, key = keyOf(e.priority, e.canon)): void {
+  private link(e: FlowEntry): void {
     const t = this.tables[e.table_id];
-    t.byKey.set(key, e);
-    let s = t.byPriority.get(e.priority);
-    if (!s) t.byPriority.set(e.priority, (s = new Set()));
-    s.add(e);
+    t.byKey.set(e.key, e);
+    if (t.byPriority) {
+      let s = t.byPriority.get(e.priority);
+      if (!s) t.byPriority.set(e.priority, (s = new Set()));
+      s.add(e);
+    }
     t.sorted = null;
     if (e.idle_timeout || e.hard_timeout) this.timed.add(e);
   }
   private unlink(e: FlowEntry): void {
     const t = this.tables[e.table_id];
-    t.byKey.delete(keyOf(e.priority, e.canon));
-    const s = t.byPriority.get(e.priority);
-    if (s) { s.delete(e); if (!s.size) t.byPriority.delete(e.priority); }
+    t.byKey.delete(e.key);
+    const s = t.byPriority?.get(e.priority);
+    if (s) { s.delete(e); if (!s.size) t.byPriority!.delete(e.priority); }
     t.sorted = null;
     this.timed.delete(e);
   }
@@ -271,6 +388,7 @@ export class FlowTables {
     const gone = new Set(changes.filter((c) => c.op === 'del').map((c) => c.group.group_id));
     if (gone.size) {
       for (const e of this.entries()) {
+        if (!e.mayUseGroupOrMeter) continue;
         for (const a of entryActions(e.instructions)) {
           if (a.type === 'GROUP' && gone.has(a.group_id)) { out.push(this.remove(e, OFPRR.GROUP_DELETE)); break; }
         }
@@ -287,7 +405,7 @@ export class FlowTables {
     const gone = new Set(changes.filter((c) => c.op === 'del').map((c) => c.meter.meter_id));
     if (gone.size) {
       for (const e of this.entries()) {
-        if (e.instructions.some((i) => i.type === 'METER' && gone.has(i.meter_id))) out.push(this.remove(e, OFPRR.DELETE));
+        if (e.mayUseGroupOrMeter && e.instructions.some((i) => i.type === 'METER' && gone.has(i.meter_id))) out.push(this.remove(e, OFPRR.DELETE));
       }
     }
     for (const c of changes) out.push(c);
@@ -427,6 +545,7 @@ export class FlowTables {
     return groups.map((g) => {
       let ref_count = this.groups.groupRefs(g.group_id);
       for (const e of this.entries()) {
+        if (!e.mayUseGroupOrMeter) continue;
         for (const a of entryActions(e.instructions)) if (a.type === 'GROUP' && a.group_id === g.group_id) { ref_count++; break; }
       }
       return {
@@ -446,7 +565,7 @@ export class FlowTables {
     const meters = meter_id === OFPM.ALL ? this.meters.all() : [this.meters.get(meter_id)].filter((m) => m !== undefined);
     return meters.map((m) => ({
       meter_id: m.meter_id,
-      flow_count: this.entries().filter((e) => e.instructions.some((i) => i.type === 'METER' && i.meter_id === m.meter_id)).length,
+      flow_count: this.entries().filter((e) => e.mayUseGroupOrMeter && e.instructions.some((i) => i.type === 'METER' && i.meter_id === m.meter_id)).length,
       packet_in_count: m.packet_in_count, byte_in_count: m.byte_in_count, ...durationOf(m.installedNs, nowNs),
       band_stats: m.band_stats.map((b) => ({ ...b })),
     }));

@@ -30,6 +30,8 @@ export interface SessionHost {
   handle(s: Session, msg: Message, raw: Uint8Array): void | Promise<void>;
   /** Optionally handle a message from its bytes alone, before decoding (true: handled). */
   handleRaw?(s: Session, raw: Uint8Array): boolean;
+  /** Optionally: the session has processed everything it received so far. */
+  drained?(s: Session): void;
   /** The session has completed HELLO (async messages may now be sent to it). */
   attached(s: Session): void;
   detached(s: Session): void;
@@ -252,6 +254,7 @@ export class Session {
         if (pending) await pending;
         if (this.paused) this.maybeResume();
       }
+      this.host.drained?.(this);
       if (this.unframeableAfter && !this.closed) this.unframeable(this.unframeableAfter.e, this.unframeableAfter.chunk);
     } finally {
       this.pumping = false;

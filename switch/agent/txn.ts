@@ -30,8 +30,16 @@ export interface CounterBase { packets: bigint; bytes: bigint }
 
 /** What the agent knows of the datapath: handles, and the entries whose idle time matters. */
 export class Mirror {
-  /** the datapath handle of every entry in the tables */
-  readonly handles = new Map<FlowEntry, FlowHandle>();
+  /**
+   * The datapath handle of every entry in the tables, kept on the entry itself
+   * (FlowEntry.handle, -1: none): a map beside a million entries would cost more than they do.
+   */
+  readonly handles = {
+    get: (e: FlowEntry): FlowHandle | undefined => (e.handle >= 0 ? e.handle : undefined),
+    set: (e: FlowEntry, h: FlowHandle): void => { e.handle = h; },
+    has: (e: FlowEntry): boolean => e.handle >= 0,
+    delete: (e: FlowEntry): void => { e.handle = -1; },
+  };
   /** counters carried over from before the handle (rare: kept in a map of their own) */
   readonly bases = new Map<FlowEntry, CounterBase>();
   /** entries with an idle timeout: their last-hit time is read back before expiring them */
@@ -114,7 +122,7 @@ type Item =
 type Removed = Extract<FlowChange, { op: 'del' }>;
 
 /** The error to send when the datapath refuses something (an OfpError as it is). */
-function datapathError(e: unknown, item: Item | undefined): OfpError {
+export function datapathError(e: unknown, item: Pick<Item, 'k'> | undefined): OfpError {
   if (e instanceof OfpError) return e;
   const x = e as { ofType?: number; ofCode?: number; message?: string };
   if (typeof x?.ofType === 'number' && typeof x.ofCode === 'number') return new OfpError(x.ofType, x.ofCode, `datapath: ${x.message ?? ''}`);

@@ -218,6 +218,30 @@ struct ofsw_FlowParams {
  * BAD_INSTRUCTION, FLOW_MOD_FAILED …). */
 OFSW_API OFSW_NONNULL int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowParams *params);
 
+/** One flow of a batch (ofsw_Flow_addBatch): this 16-byte header, then match_len bytes of
+ * OXM TLVs (as ofsw_FlowParams.match), then instructions_len bytes of ofp_instruction list,
+ * then zero padding so that the next record starts at a multiple of 8 bytes. The cookie is
+ * in network order, as the FLOW_MOD carries it, so that it is copied, not converted. */
+struct ofsw_FlowRec {
+	uint8_t table_id;
+	uint8_t _pad;
+	uint16_t priority;
+	uint16_t match_len;
+	uint16_t instructions_len;
+	uint8_t cookie_be[8];
+};
+#define OFSW_FLOW_REC_SIZE(match_len, instructions_len) \
+	((16u + (uint32_t)(match_len) + (uint32_t)(instructions_len) + 7u) & ~7u)
+
+/** Install the n flows packed in buf (len bytes, struct ofsw_FlowRec records), in order, as n
+ * ofsw_Flow_add calls would: handles[i] is the handle of record i. Stops at the first record
+ * the datapath refuses (or that does not fit in len): returns the number of records
+ * installed before it (< n; ofsw_Error_last describes the refusal, records after it are not
+ * looked at), or n when all were installed. One call carries every FLOW_MOD that arrived
+ * together (the FFI call costs microseconds, the insert less). */
+OFSW_API OFSW_NONNULL int ofsw_Flow_addBatch(struct ofsw_Switch *sw, const uint8_t *buf, uint32_t len,
+					     uint32_t n, int64_t *handles);
+
 #define OFSW_FLOW_RESET_COUNTS 4u /* OFPFF_RESET_COUNTS */
 /** MODIFY: replace the instructions of an entry (atomically for workers); counters are kept
  * unless flags has OFSW_FLOW_RESET_COUNTS. */

@@ -2,6 +2,7 @@
 /* Flow entries: install, modify, delete, counters, handles (see flow.h). */
 #include <stdlib.h>
 
+#include <rte_byteorder.h>
 #include <rte_cycles.h>
 
 #include "act/compile.h"
@@ -114,7 +115,10 @@ static struct flow_prog *prog_copy(void *dst, const struct flow_prog *src, size_
 	return d;
 }
 
-OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowParams *fp)
+/* One flow entry from its wire match and instructions (ofsw_Flow_add, ofsw_Flow_addBatch). */
+static int64_t flow_add(struct ofsw_Switch *sw, uint8_t table_id, uint16_t priority, uint64_t cookie,
+			const uint8_t *match, uint32_t match_len, const uint8_t *instructions,
+			uint32_t instructions_len)
 {
 	struct key value, mask;
 	struct flow_prog *prog;
@@ -124,19 +128,13 @@ OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowPar
 	void *block;
 	int rc;
 
-	ofsw_ok();
-	if (fp->table_id >= sw->n_tables)
+	if (table_id >= sw->n_tables)
 		return ofsw_fail(-EINVAL, OFPET_FLOW_MOD_FAILED, OFPFMFC_BAD_TABLE_ID, -1,
-				 "table %u (tables 0-%u)", fp->table_id, sw->n_tables - 1);
-	if (fp->match_len > 0 && fp->match == NULL)
-		return ofsw_fail(-EINVAL, OFPET_BAD_MATCH, OFPBMC_BAD_LEN, -1, "match: NULL with length %u", fp->match_len);
-	if (fp->instructions_len > 0 && fp->instructions == NULL)
-		return ofsw_fail(-EINVAL, OFPET_BAD_INSTRUCTION, OFPBIC_BAD_LEN, -1, "instructions: NULL with length %u",
-				 fp->instructions_len);
-	rc = compile_match(fp->match, fp->match_len, &value, &mask);
+				 "table %u (tables 0-%u)", table_id, sw->n_tables - 1);
+	rc = compile_match(match, match_len, &value, &mask);
 	if (rc < 0)
 		return rc;
-	rc = compile_instructions(sw, fp->table_id, fp->instructions, fp->instructions_len, &prog);
+	rc = compile_instructions(sw, table_id, instructions, instructions_len, &prog);
 	if (rc < 0)
 		return rc;
 	prog->exposes = prog->apply != NULL && dp_list_exposes(prog->apply);
@@ -161,10 +159,10 @@ OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowPar
 		prog = flow_cold(f)->prog0;
 	}
 	f->prog = prog;
-	f->cookie = fp->cookie;
-	f->priority = fp->priority;
-	f->table_id = fp->table_id;
-	f->is_miss = fp->priority == 0 && n_words == 0;
+	f->cookie = cookie;
+	f->priority = priority;
+	f->table_id = table_id;
+	f->is_miss = priority == 0 && n_words == 0;
 	flow_cold(f)->created_tsc = rte_rdtsc();
 	rc = handle_alloc(&sw->handles, f, &slot);
 	if (rc < 0) {
@@ -172,14 +170,57 @@ OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowPar
 		return ofsw_fail(rc, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "out of memory");
 	}
 	flow_cold(f)->slot = slot;
-	rc = cls_insert(&sw->tables[fp->table_id], f, &value, &mask);
+	rc = cls_insert(&sw->tables[table_id], f, &value, &mask);
 	if (rc < 0) {
 		handle_release(&sw->handles, slot);
 		flow_free(f);
-		return ofsw_fail(rc, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "table %u: %s", fp->table_id,
+		return ofsw_fail(rc, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "table %u: %s", table_id,
 				 strerror(-rc));
 	}
 	return handle_of(&sw->handles, slot);
+}
+
+OFSW_API int64_t ofsw_Flow_add(struct ofsw_Switch *sw, const struct ofsw_FlowParams *fp)
+{
+	ofsw_ok();
+	if (fp->match_len > 0 && fp->match == NULL)
+		return ofsw_fail(-EINVAL, OFPET_BAD_MATCH, OFPBMC_BAD_LEN, -1, "match: NULL with length %u", fp->match_len);
+	if (fp->instructions_len > 0 && fp->instructions == NULL)
+		return ofsw_fail(-EINVAL, OFPET_BAD_INSTRUCTION, OFPBIC_BAD_LEN, -1, "instructions: NULL with length %u",
+				 fp->instructions_len);
+	return flow_add(sw, fp->table_id, fp->priority, fp->cookie, fp->match, fp->match_len, fp->instructions,
+			fp->instructions_len);
+}
+
+OFSW_API int ofsw_Flow_addBatch(struct ofsw_Switch *sw, const uint8_t *buf, uint32_t len, uint32_t n,
+				int64_t *handles)
+{
+	uint32_t off = 0;
+
+	ofsw_ok();
+	for (uint32_t i = 0; i < n; i++) {
+		struct ofsw_FlowRec r;
+		uint32_t sz;
+		uint64_t cookie;
+		int64_t h;
+
+		if (len - off < sizeof(r))
+			return ofsw_fail(-EINVAL, OFPET_FLOW_MOD_FAILED, OFPFMFC_UNKNOWN, (int32_t)off,
+					 "batch record %u: header runs past the buffer (%u bytes)", i, len);
+		memcpy(&r, buf + off, sizeof(r));
+		sz = OFSW_FLOW_REC_SIZE(r.match_len, r.instructions_len);
+		if (sz > len - off)
+			return ofsw_fail(-EINVAL, OFPET_FLOW_MOD_FAILED, OFPFMFC_UNKNOWN, (int32_t)off,
+					 "batch record %u: %u bytes run past the buffer (%u left)", i, sz, len - off);
+		memcpy(&cookie, r.cookie_be, sizeof(cookie));
+		h = flow_add(sw, r.table_id, r.priority, rte_be_to_cpu_64(cookie), buf + off + sizeof(r), r.match_len,
+			     buf + off + sizeof(r) + r.match_len, r.instructions_len);
+		if (h < 0)
+			return (int)i;
+		handles[i] = h;
+		off += sz;
+	}
+	return (int)n;
 }
 
 static void flow_sums(const struct ofsw_Switch *sw, const struct flow *f, uint64_t *pk, uint64_t *by, uint64_t *last)

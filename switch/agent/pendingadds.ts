@@ -1,0 +1,127 @@
+/**
+ * FLOW_MOD ADDs decided from their bytes (fastadd.ts) and mirrored into the datapath
+ * together: one backend call for every ADD that arrived together instead of one each.
+ *
+ * Each ADD is decided in FlowTables at once, as it arrives (so the next message sees it);
+ * its record waits here. `flush` installs the waiting records in order, in as few backend
+ * calls as it can, before anything could observe the difference: the agent flushes before
+ * handling any other message (of any connection: a barrier, a stats request, a DELETE …),
+ * when a connection has processed all it received (the end of a TCP chunk), before expiring
+ * entries, and when the batch is full. The observable behaviour is that of one Txn per
+ * message (txn.ts):
+ * - a record the datapath refuses is answered with its error, for its xid, in its place
+ *   among the replies (nothing else was sent since it arrived); its entry leaves the tables
+ *   and the entry it replaced comes back; the records after it are still installed;
+ * - a replacing ADD keeps the replaced entry's counters unless OFPFF_RESET_COUNTS (§6.4), read
+ *   from the datapath before the replaced entry's handle is deleted (deletes go last, as in
+ *   Txn.commit); no FLOW_REMOVED for a replaced entry.
+ */
+import type { FlowEntry, FlowChange } from './flowtable.js';
+import type { Mirror } from './txn.js';
+import { datapathError } from './txn.js';
+import type { Backend } from './backend.js';
+import { FlowBatch } from './flowbatch.js';
+import type { FastAdd } from './fastadd.js';
+import { OFPFF } from '../../controller/of13/index.js';
+
+/** Where errors for a record go: its connection (Session.sendError). */
+export interface ErrorSink {
+  sendError(errType: number, code: number, offending: Uint8Array): void;
+}
+
+type AddChange = Extract<FlowChange, { op: 'add' }>;
+interface Item { readonly to: ErrorSink; readonly raw: Uint8Array; readonly c: AddChange; readonly resetCounts: boolean }
+
+/** Flush at this many records (a bound on memory and on the latency of the first). */
+export const MAX_BATCH = 4096;
+const COOKIE_AT = 8;
+
+export class PendingAdds {
+  private readonly batch = new FlowBatch();
+  private items: Item[] = [];
+  /** installation time of the waiting entries (one clock read per batch) */
+  private nowNs: bigint | undefined;
+
+  constructor(private readonly m: Mirror, private readonly clock: () => bigint) {}
+
+  get size(): number { return this.items.length; }
+  get full(): boolean { return this.items.length >= MAX_BATCH; }
+  /** The time entries added now are installed at. */
+  now(): bigint { return (this.nowNs ??= this.clock()); }
+
+  /** An ADD FlowTables accepted (addWire): its record waits for `flush`. */
+  push(to: ErrorSink, raw: Uint8Array, f: FastAdd, c: AddChange): void {
+    this.batch.add(f.table_id, f.priority, raw, COOKIE_AT, f.matchFrom, f.matchTo, f.instrFrom, f.instrTo);
+    this.items.push({ to, raw, c, resetCounts: (f.flags & OFPFF.RESET_COUNTS) !== 0 });
+  }
+
+  /** Install every waiting record (see the file comment). */
+  flush(): void {
+    const items = this.items;
+    const n = items.length;
+    if (!n) return;
+    const b = this.batch;
+    const { backend, tables } = this.m;
+    this.items = [];
+    this.nowNs = undefined;
+    // entries the datapath refused → the entry each had replaced (what stands in for it)
+    const refused = new Map<FlowEntry, FlowEntry | undefined>();
+    const standing = (e: FlowEntry | undefined) => { while (e && refused.has(e)) e = refused.get(e); return e; };
+    const retire: FlowEntry[] = [];
+    try {
+      for (let from = 0; from < n;) {
+        const r = backend.addFlowBatch ? backend.addFlowBatch(b, from) : addEach(backend, b, from);
+        const end = from + r.added;
+        for (let i = from; i < end; i++) {
+          const it = items[i];
+          const e = it.c.entry;
+          this.m.handles.set(e, b.handle(i));
+          this.m.track(e);
+          const old = standing(it.c.replaced);
+          if (old && this.m.handles.has(old)) {
+            if (!it.resetCounts) {
+              this.m.refresh([old]);
+              e.packet_count = old.packet_count;
+              e.byte_count = old.byte_count;
+              if (e.packet_count || e.byte_count) this.m.bases.set(e, { packets: e.packet_count, bytes: e.byte_count });
+            }
+            retire.push(old);
+          }
+        }
+        if (end >= n) break;
+        const it = items[end];
+        const e = it.c.entry;
+        const old = standing(it.c.replaced);
+        refused.set(e, old);
+        // a later ADD of this batch may have replaced it already: then that one replaces `old`
+        if (tables.byKey(e.table_id, e.key) === e) tables.undoAdd(e, old);
+        const err = datapathError(r.error, { k: 'flow' });
+        it.to.sendError(err.errType, err.errCode, it.raw);
+        from = end + 1;
+      }
+    } finally {
+      b.clear();
+      if (retire.length) {
+        // final counters first (they carried over), then the handles go
+        for (const e of retire) {
+          const h = this.m.handles.get(e);
+          this.m.forget(e);
+          if (h === undefined) continue;
+          try { backend.deleteFlow(h); } catch { /* already gone in the datapath */ }
+        }
+      }
+    }
+  }
+}
+
+/** A backend without a batch call: one addFlow per record, stopping at the first refusal. */
+function addEach(backend: Backend, b: FlowBatch, from: number): { added: number; error?: unknown } {
+  for (let i = from; i < b.n; i++) {
+    try {
+      b.handles[i] = BigInt(backend.addFlow(b.flow(i)));
+    } catch (error) {
+      return { added: i - from, error };
+    }
+  }
+  return { added: b.n - from };
+}
