@@ -4,8 +4,8 @@
  *
  * Thread of events. Bytes from the socket go through the Framer; each message is decoded;
  * a reply whose xid belongs to a pending request settles that request (an ERROR with that
- * xid rejects it with `OfpRemoteError`); ECHO_REQUEST is answered here; everything else is
- * published on `messages$`. A message that does not decode is answered with the OpenFlow
+ * xid rejects it with `OfpRemoteError`); ECHO_REQUEST is answered here; everything else goes
+ * to the channel's receiver (see `setReceiver`) and is published on `messages$`. A message that does not decode is answered with the OpenFlow
  * error the codec names (data: its first 64 bytes, §7.4.4) and logged; only an unframeable
  * stream (a header length below 8) closes the channel.
  *
@@ -17,7 +17,7 @@
 import type { Socket } from 'node:net';
 import { Subject } from 'rxjs';
 import {
-  decode, encode, Framer, OfpError, errorName, format,
+  decode, encodeInto, ENCODE_IN_PLACE_ROOM, Framer, OfpError, errorName, format,
   OFPT, OFPMPF_REPLY_MORE, type Message, type Msg,
 } from '../of13/index.js';
 import type { Logger } from '../log.js';
@@ -81,6 +81,7 @@ export class Connection {
   private lastRx = Date.now();
   private echoTimer: NodeJS.Timeout | null = null;
   private closedReason: string | null = null;
+  private receiver: ((msg: Message) => void) | null = null;
   readonly echoInterval: number;
   readonly deadAfter: number;
   readonly requestTimeout: number;
@@ -105,6 +106,14 @@ export class Connection {
   }
 
   get closed(): boolean { return this.closedReason !== null; }
+
+  /**
+   * The channel's owner once it is up (the Datapath) gets every message `messages$`
+   * publishes, by a direct call: this is the path of every packet-in, and a Subject's
+   * fan-out costs more than the call. `messages$` still publishes to its subscribers (the
+   * handshake, tools). One receiver per channel; a later one replaces it.
+   */
+  setReceiver(receive: ((msg: Message) => void) | null): void { this.receiver = receive; }
   /** Bytes waiting to be written (ours plus the socket's). */
   get queuedBytes(): number { return this.outLen + this.socket.writableLength; }
 
@@ -115,22 +124,38 @@ export class Connection {
 
   /** Queue a message. Throws BackpressureError when the peer is not reading. */
   send(msg: Message): void {
+    const out = this.reserve();
+    // Encoded in place, straight into the output buffer (the reserve leaves room for any message).
+    this.outLen += encodeInto(msg, out, this.outLen);
+    this.scheduleFlush();
+  }
+
+  /**
+   * The output buffer, with room for one more message of any size after `outLen`: a full
+   * buffer is flushed first. Refuses when the channel is closed or the peer is not reading.
+   */
+  private reserve(): Uint8Array {
     if (this.closedReason !== null) throw new ChannelClosedError(`channel to ${this.peer} is closed: ${this.closedReason}`);
     if (this.socket.writableLength > this.maxQueuedBytes) {
       throw new BackpressureError(`peer ${this.peer} is not reading: ${this.socket.writableLength} bytes queued`);
     }
-    if (!this.out || this.out.length - this.outLen < 0xffff) {
-      // Room for any message is guaranteed by flushing first when less than 64 KiB is left.
+    if (!this.out || this.out.length - this.outLen < ENCODE_IN_PLACE_ROOM) {
       if (this.out) this.flush();
       this.out = Buffer.allocUnsafe(OUT_CHUNK * 2);
       this.outLen = 0;
     }
-    this.outLen += encode(msg, this.out, this.outLen).length;
+    return this.out;
+  }
+
+  /** One socket write per event-loop turn, whatever was queued in it. */
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.flushCallback);
     }
   }
+
+  private readonly flushCallback = () => this.flush();
 
   /**
    * Queue an already-encoded message (e.g. a desired flow's stored FLOW_MOD), with its xid
@@ -149,22 +174,11 @@ export class Connection {
    * messages framed by the caller: wrapping stored flows in bundle messages without copies).
    */
   sendWith(length: number, write: (b: Uint8Array, at: number) => void): void {
-    if (this.closedReason !== null) throw new ChannelClosedError(`channel to ${this.peer} is closed: ${this.closedReason}`);
-    if (this.socket.writableLength > this.maxQueuedBytes) {
-      throw new BackpressureError(`peer ${this.peer} is not reading: ${this.socket.writableLength} bytes queued`);
-    }
     if (length > 0xffff) throw new RangeError(`sendWith: ${length} bytes is more than one message may hold`);
-    if (!this.out || this.out.length - this.outLen < 0xffff) {
-      if (this.out) this.flush();
-      this.out = Buffer.allocUnsafe(OUT_CHUNK * 2);
-      this.outLen = 0;
-    }
-    write(this.out, this.outLen);
+    const out = this.reserve();
+    write(out, this.outLen);
     this.outLen += length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.scheduleFlush();
   }
 
   /** Resolves when the socket's queue is below the limit again. */
@@ -178,7 +192,7 @@ export class Connection {
     if (!this.out || this.outLen === 0 || this.closedReason !== null) return;
     const chunk = this.out.subarray(0, this.outLen);
     // The rest of the buffer stays ours for the next messages; the written part is never reused.
-    this.out = this.out.length - this.outLen >= 0xffff ? this.out.subarray(this.outLen) : null;
+    this.out = this.out.length - this.outLen >= ENCODE_IN_PLACE_ROOM ? this.out.subarray(this.outLen) : null;
     this.outLen = 0;
     this.socket.write(chunk);
   }
@@ -317,7 +331,8 @@ export class Connection {
       if (msg.type === 'ECHO_REPLY') return;
     }
     if (msg.type === 'ERROR') this.log.warn({ peer: this.peer, error: format(msg) }, 'error from peer');
-    this.messages$.next(msg);
+    if (this.receiver !== null) this.receiver(msg);
+    if (this.messages$.observed) this.messages$.next(msg);
   }
 
   private settle(xid: number, p: Pending): void {

@@ -104,29 +104,54 @@ function tooLong(type: string, n: number | string): OfpError {
 /**
  * Encode into `buf` at `offset` (or a new Buffer). Returns the bytes written, as a view of
  * `buf` when one was given. Values that do not fit their fields raise OfpError.
+ *
+ * When `buf` has room for any message from `offset` on (64 KiB), the message is written
+ * there directly instead of through the scratch space (no second copy: this is the send path
+ * of a channel). Should that fail, bytes of `buf` after `offset` may have been overwritten;
+ * bytes before `offset` never are.
  */
 export function encode(msg: Message, buf?: Uint8Array, offset = 0): Uint8Array {
-  const c = codecOf(msg);
-  let n: number;
-  try {
-    n = c.enc(msg, scratchDv, scratch, 0);
-  } catch (e) {
-    if (e instanceof RangeError) throw tooLong(msg.type, 'more than 65535');
-    throw e;
-  }
-  if (n > 0xffff) throw tooLong(msg.type, n);
-  scratch[0] = msg.type === 'HELLO' ? (msg.version ?? OFP_VERSION) : OFP_VERSION;
-  scratch[1] = OFPT[msg.type];
-  scratch[2] = n >>> 8;
-  scratch[3] = n & 255;
+  const n = encodeInto(msg, buf, offset);
   if (!buf) {
     const out = Buffer.allocUnsafe(n);
     out.set(scratch.subarray(0, n));
     return out;
   }
-  if (buf.length - offset < n) throw new RangeError(`encode: ${msg.type} needs ${n} bytes at offset ${offset}, buffer has ${buf.length - offset}`);
-  buf.set(scratch.subarray(0, n), offset);
   return buf.subarray(offset, offset + n);
+}
+
+/** Room that lets `encodeInto` write in place: any message fits (the header length is 16 bits). */
+export const ENCODE_IN_PLACE_ROOM = 0x10000;
+
+/**
+ * `encode` without the returned view: writes `msg` into `buf` at `offset` and returns its
+ * length (without `buf`, the message is left in the scratch space for `encode` to copy).
+ */
+export function encodeInto(msg: Message, buf: Uint8Array | undefined, offset: number): number {
+  const c = codecOf(msg);
+  const direct = buf !== undefined && buf.length - offset >= ENCODE_IN_PLACE_ROOM;
+  let b: Uint8Array = scratch, dv: DataView = scratchDv, at = 0;
+  if (direct) {
+    const views = viewsOf(buf);
+    b = views.b; dv = views.dv; at = buf.byteOffset + offset;
+  }
+  let n: number;
+  try {
+    n = c.enc(msg, dv, b, at) - at;
+  } catch (e) {
+    if (e instanceof RangeError) throw tooLong(msg.type, 'more than 65535');
+    throw e;
+  }
+  if (n > 0xffff) throw tooLong(msg.type, n);
+  b[at] = msg.type === 'HELLO' ? (msg.version ?? OFP_VERSION) : OFP_VERSION;
+  b[at + 1] = OFPT[msg.type];
+  b[at + 2] = n >>> 8;
+  b[at + 3] = n & 255;
+  if (buf && !direct) {
+    if (buf.length - offset < n) throw new RangeError(`encode: ${msg.type} needs ${n} bytes at offset ${offset}, buffer has ${buf.length - offset}`);
+    buf.set(scratch.subarray(0, n), offset);
+  }
+  return n;
 }
 
 export function messageTypeName(t: number): string { return nameOf(OFPT, t) ?? `type ${t}`; }

@@ -4,7 +4,7 @@
  */
 export * from './spec/enums.js';
 export { OfpError, errorName } from './errors.js';
-export { decode, encode, encodingLength, decodeHeader, messageTypeName, type Header } from './codec.js';
+export { decode, encode, encodeInto, ENCODE_IN_PLACE_ROOM, encodingLength, decodeHeader, messageTypeName, type Header } from './codec.js';
 export type { Message, MessageType, Msg, MultipartRequest, MultipartReply, MultipartReplyBody, MultipartRequestBody, ErrorMsg } from './spec/messages.js';
 export { MessageLayouts, MultipartRequestBodies, MultipartReplyBodies } from './spec/messages.js';
 export {

@@ -3,8 +3,8 @@
  * switch reconnects, the new channel replaces the old one and the Datapath object (and its
  * streams) stay, so apps keep their subscriptions across reconnects.
  */
-import { BehaviorSubject, Subject, type Subscription } from 'rxjs';
-import type { Msg, Port } from '../of13/index.js';
+import { BehaviorSubject, Subject } from 'rxjs';
+import type { Message, Msg, Port } from '../of13/index.js';
 import type { Connection } from '../channel/connection.js';
 import type { SwitchInfo } from '../channel/handshake.js';
 
@@ -22,7 +22,6 @@ export class Datapath {
   readonly flowRemoved$ = new Subject<Msg<'FLOW_REMOVED'>>();
   readonly errors$ = new Subject<Msg<'ERROR'>>();
   readonly ports = new Map<number, Port>();
-  private sub: Subscription | null = null;
   conn: Connection | null = null;
   info: SwitchInfo | null = null;
 
@@ -33,25 +32,27 @@ export class Datapath {
   /** Attach a freshly handshaken channel (replacing any previous one). */
   attach(conn: Connection, info: SwitchInfo): void {
     if (this.conn && this.conn !== conn) this.conn.close('replaced by a new connection from the same datapath');
-    this.sub?.unsubscribe();
     this.conn = conn;
     this.info = info;
     this.ports.clear();
     for (const p of info.ports) this.ports.set(p.port_no, p);
-    this.sub = conn.messages$.subscribe((m) => {
-      switch (m.type) {
-        case 'PACKET_IN': this.packetIn$.next(m); break;
-        case 'FLOW_REMOVED': this.flowRemoved$.next(m); break;
-        case 'PORT_STATUS':
-          if (m.reason === 1) this.ports.delete(m.desc.port_no); else this.ports.set(m.desc.port_no, m.desc);
-          this.portStatus$.next(m);
-          break;
-        case 'ERROR': this.errors$.next(m); break;
-        default: break;
-      }
-    });
+    conn.setReceiver((m) => this.receive(m));
     conn.closed$.subscribe(() => {
       if (this.conn === conn) { this.conn = null; this.state$.next('down'); }
     });
+  }
+
+  /** A message of the current channel, onto the stream that carries its kind. */
+  private receive(m: Message): void {
+    switch (m.type) {
+      case 'PACKET_IN': this.packetIn$.next(m); break;
+      case 'FLOW_REMOVED': this.flowRemoved$.next(m); break;
+      case 'PORT_STATUS':
+        if (m.reason === 1) this.ports.delete(m.desc.port_no); else this.ports.set(m.desc.port_no, m.desc);
+        this.portStatus$.next(m);
+        break;
+      case 'ERROR': this.errors$.next(m); break;
+      default: break;
+    }
   }
 }

@@ -166,7 +166,10 @@ export class Runtime {
 
   private sendPacketOut(intent: Extract<Intent, { kind: 'packet-out' }>): void {
     const dp = this.datapaths.get(intent.dpid);
-    if (dp?.conn && this.master) dp.conn.send({ type: 'PACKET_OUT', xid: dp.conn.nextXid(), ...intent.msg });
+    if (!dp?.conn || !this.master) return;
+    const m = intent.msg;
+    // One object literal of a fixed shape (a spread would build it key by key, per packet).
+    dp.conn.send({ type: 'PACKET_OUT', xid: dp.conn.nextXid(), buffer_id: m.buffer_id, in_port: m.in_port, actions: m.actions, data: m.data });
   }
 
   /** Streams of every datapath, present and future, merged; a datapath is subscribed once. */
