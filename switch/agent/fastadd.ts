@@ -48,18 +48,50 @@ interface BasicField { readonly def: OxmDef; readonly bits: number }
 const BASIC: (BasicField | undefined)[] = [];
 for (const d of oxmDefs()) if (d.oxmClass === OFPXMC.OPENFLOW_BASIC) BASIC[d.field] = { def: d, bits: d.bits ?? d.width * 8 };
 
-const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const HEX1 = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const ascii = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
+/** "name=" of every basic field, as bytes */
+const NAME_EQ: (Uint8Array | undefined)[] = BASIC.map((f) => f && ascii(`${f.def.name}=`));
 
-/** bigint.toString(16) of a big-endian unsigned value: no leading zeros, "0" for zero. */
-function hexOf(b: Uint8Array, o: number, w: number): string {
-  let i = 0;
-  while (i < w && b[o + i] === 0) i++;
-  if (i === w) return '0';
-  let s = HEX1[b[o + i]];
-  for (i++; i < w; i++) s += HEX2[b[o + i]];
-  return s;
+/**
+ * The match key is written as bytes and read back as one flat string: a key built by
+ * concatenation is a tree of cons strings (~300 bytes more per entry, kept by the Map).
+ */
+let keyBuf = new Uint8Array(512);
+let keyLen = 0;
+function keyRoom(n: number): void {
+  if (keyLen + n <= keyBuf.length) return;
+  const b = new Uint8Array(Math.max(keyBuf.length * 2, keyLen + n));
+  b.set(keyBuf.subarray(0, keyLen));
+  keyBuf = b;
 }
+function keyBytes(a: Uint8Array): void {
+  keyRoom(a.length);
+  keyBuf.set(a, keyLen);
+  keyLen += a.length;
+}
+function keyChar(c: number): void {
+  keyRoom(1);
+  keyBuf[keyLen++] = c;
+}
+/** bigint.toString(16) of a big-endian unsigned value: no leading zeros, "0" for zero. */
+function keyHex(b: Uint8Array, o: number, w: number): void {
+  keyRoom(2 * w + 1);
+  let started = false;
+  for (let i = 0; i < w; i++) {
+    const x = b[o + i];
+    const hi = x >> 4, lo = x & 15;
+    if (started || hi) { keyBuf[keyLen++] = HEX[hi]; started = true; }
+    if (started || lo) { keyBuf[keyLen++] = HEX[lo]; started = true; }
+  }
+  if (!started) keyBuf[keyLen++] = 48;
+}
+function keyDecimal(v: number): void {
+  const t = String(v);
+  keyRoom(t.length);
+  for (let i = 0; i < t.length; i++) keyBuf[keyLen++] = t.charCodeAt(i);
+}
+const latin1 = (b: Uint8Array, from: number, to: number): string => Buffer.prototype.latin1Slice.call(b, from, to) as string;
 
 /** Are the bits of the value above `bits` (of `w` bytes) all zero? */
 function fitsBits(b: Uint8Array, o: number, w: number, bits: number): boolean {
@@ -80,9 +112,9 @@ function uintOf(b: Uint8Array, o: number, w: number): number {
 }
 const zero = (b: Uint8Array, from: number, to: number) => { for (let i = from; i < to; i++) if (b[i] !== 0) return false; return true; };
 
-// scratch for one match: names, key parts and value offsets of the fields seen
+// scratch for one match: names, field numbers and value offsets of the fields seen
 const seenName: string[] = [];
-const seenPart: string[] = [];
+const seenField: number[] = [];
 const seenAt: number[] = [];
 const seenW: number[] = [];
 
@@ -130,22 +162,32 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
       }
     }
     seenName[n] = d.name;
+    seenField[n] = d.field;
     seenAt[n] = o;
     seenW[n] = w;
-    seenPart[n] = `${d.name}=${hexOf(msg, o, w)};`;
     n++;
     q = o + w;
   }
-  // canonMatch's key: fields sorted by name (few: insertion sort)
+  // canonMatch's key: `${priority}|` then `${name}=${hex value};` sorted by name
   for (let i = 1; i < n; i++) {
-    const nm = seenName[i], pt = seenPart[i];
+    const nm = seenName[i], fd = seenField[i], at = seenAt[i], w = seenW[i];
     let j = i - 1;
-    while (j >= 0 && seenName[j] > nm) { seenName[j + 1] = seenName[j]; seenPart[j + 1] = seenPart[j]; j--; }
-    seenName[j + 1] = nm; seenPart[j + 1] = pt;
+    while (j >= 0 && seenName[j] > nm) {
+      seenName[j + 1] = seenName[j]; seenField[j + 1] = seenField[j]; seenAt[j + 1] = seenAt[j]; seenW[j + 1] = seenW[j];
+      j--;
+    }
+    seenName[j + 1] = nm; seenField[j + 1] = fd; seenAt[j + 1] = at; seenW[j + 1] = w;
   }
   const priority = u16(msg, AT.priority);
-  let key = `${priority}|`;
-  for (let i = 0; i < n; i++) key += seenPart[i];
+  keyLen = 0;
+  keyDecimal(priority);
+  keyChar(124); // '|'
+  for (let i = 0; i < n; i++) {
+    keyBytes(NAME_EQ[seenField[i]]!);
+    keyHex(msg, seenAt[i], seenW[i]);
+    keyChar(59); // ';'
+  }
+  const key = latin1(keyBuf, 0, keyLen);
 
   // ---- instructions (§7.2.4), checks of validateInstructions
   let types = 0;

@@ -60,12 +60,14 @@ export interface WireAdd {
   readonly flags: number;
   /** `${priority}|${canonMatch(match).key}` */
   readonly key: string;
-  /** the OXM TLVs and the ofp_instruction list, one byte per char (latin1) */
-  readonly wireMatch: string;
-  readonly wireInstructions: string;
+  /**
+   * The FLOW_MOD from its OXM TLVs to its end, one char a byte (latin1): the TLVs at
+   * [0, matchLen), the ofp_instruction list from instructionsAt on (ofp_match padding between)
+   */
+  readonly wire: string;
+  readonly matchLen: number;
+  readonly instructionsAt: number;
 }
-
-const latin1 = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
 /**
  * One flow entry (§5.2). Counters and `lastUsedNs` are updated through FlowTables.
@@ -78,11 +80,12 @@ const latin1 = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 export class FlowEntry {
   /** the datapath's handle of this entry, -1 when it has none (kept by txn.ts Mirror) */
   handle = -1;
-  private _match: Match | undefined;
-  private _canon: CanonMatch | undefined;
-  private _instructions: readonly Instruction[] | undefined;
-  private wm: string | undefined;
-  private wi: string | undefined;
+  /** decoded match, its canonical form and instructions; undefined for an entry from bytes */
+  private d: { readonly match: Match; readonly canon: CanonMatch; instructions: readonly Instruction[] } | undefined;
+  /** from bytes: one char a byte, the OXM TLVs at [0, wml), the instructions from `wia` on */
+  private w: string | undefined;
+  private wml: number;
+  private wia: number;
 
   constructor(
     /** installation sequence number: lower was installed earlier (the lookup tie-break) */
@@ -100,39 +103,47 @@ export class FlowEntry {
     readonly installedNs: bigint,
     public lastUsedNs: bigint,
     decoded: { match: Match; canon: CanonMatch; instructions: readonly Instruction[] } | undefined,
-    wire: { match: string; instructions: string } | undefined,
+    wire: Pick<WireAdd, 'wire' | 'matchLen' | 'instructionsAt'> | undefined,
   ) {
-    this._match = decoded?.match;
-    this._canon = decoded?.canon;
-    this._instructions = decoded?.instructions;
-    this.wm = wire?.match;
-    this.wi = wire?.instructions;
+    this.d = decoded && { match: decoded.match, canon: decoded.canon, instructions: decoded.instructions };
+    this.w = wire?.wire;
+    this.wml = wire ? wire.matchLen : 0;
+    this.wia = wire ? wire.instructionsAt : 0;
   }
 
   get match(): Match {
-    return this._match ?? decodeFlow(latin1(this.wm!), new Uint8Array(0)).match;
+    return this.d ? this.d.match : decodeFlow(latin1(this.w!, 0, this.wml), EMPTY).match;
   }
   get canon(): CanonMatch {
-    return this._canon ?? canonMatch(this.match);
+    return this.d ? this.d.canon : canonMatch(this.match);
   }
   get instructions(): readonly Instruction[] {
-    return this._instructions ?? decodeFlow(new Uint8Array(0), latin1(this.wi!)).instructions;
+    return this.d ? this.d.instructions : decodeFlow(EMPTY, latin1(this.w!, this.wia, this.w!.length)).instructions;
   }
   /** MODIFY replaces them (the entry keeps its identity, counters and timers). */
   set instructions(v: readonly Instruction[]) {
-    this._instructions = v;
-    this.wi = undefined;
+    if (!this.d) {
+      const match = this.match;
+      this.d = { match, canon: canonMatch(match), instructions: v };
+      this.w = undefined;
+      this.wml = 0;
+      this.wia = 0;
+    } else this.d.instructions = v;
   }
   /**
    * Could the instructions name a group or a meter? Entries from bytes cannot (fastadd.ts
    * leaves those to the slow path), so a group or meter delete need not decode them.
    */
-  get mayUseGroupOrMeter(): boolean { return this.wi === undefined; }
+  get mayUseGroupOrMeter(): boolean { return this.w === undefined; }
   /** The match constrains nothing (a table-miss entry when priority is 0, §5.4). */
   get matchesAll(): boolean {
-    return this._canon ? this._canon.fields.length === 0 : this.wm === '';
+    return this.d ? this.d.canon.fields.length === 0 : this.wml === 0;
   }
 }
+
+const EMPTY = new Uint8Array(0);
+/** Bytes [from, to) of a latin1 string. */
+const latin1 = (s: string, from: number, to: number): Uint8Array => Buffer.from(s.slice(from, to), 'latin1');
 
 export type FlowChange =
   | { readonly kind: 'flow'; readonly op: 'add'; readonly entry: FlowEntry; readonly replaced?: FlowEntry }
@@ -277,7 +288,7 @@ export class FlowTables {
     const entry = new FlowEntry(
       ++this.seq, w.table_id, w.priority, w.key, w.cookie, w.idle_timeout, w.hard_timeout, w.flags,
       keep ? old.packet_count : 0n, keep ? old.byte_count : 0n, nowNs, nowNs,
-      undefined, { match: w.wireMatch, instructions: w.wireInstructions },
+      undefined, w,
     );
     if (old) this.unlink(old);
     this.link(entry);
