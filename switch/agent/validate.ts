@@ -37,24 +37,25 @@ export interface ValidationContext {
 }
 
 /**
- * The fields the packet parser (oracle/packet.ts and the C datapath) extracts. tunnel_id,
- * pbb_isid and ipv6_exthdr are not among them: a match on them is OFPBMC_BAD_FIELD.
+ * The fields the packet parser (oracle/packet.ts and the C datapath) extracts, plus the
+ * pipeline fields metadata and tunnel_id. pbb_isid is not among them (no PBB support): a
+ * match on it is OFPBMC_BAD_FIELD.
  */
 export const SUPPORTED_MATCH_FIELDS: ReadonlySet<string> = new Set([
   'in_port', 'in_phy_port', 'metadata', 'eth_dst', 'eth_src', 'eth_type', 'vlan_vid', 'vlan_pcp',
   'ip_dscp', 'ip_ecn', 'ip_proto', 'ipv4_src', 'ipv4_dst', 'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst',
   'sctp_src', 'sctp_dst', 'icmpv4_type', 'icmpv4_code', 'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha',
   'arp_tha', 'ipv6_src', 'ipv6_dst', 'ipv6_flabel', 'icmpv6_type', 'icmpv6_code', 'ipv6_nd_target',
-  'ipv6_nd_sll', 'ipv6_nd_tll', 'mpls_label', 'mpls_tc', 'mpls_bos',
+  'ipv6_nd_sll', 'ipv6_nd_tll', 'mpls_label', 'mpls_tc', 'mpls_bos', 'tunnel_id', 'ipv6_exthdr',
   PPPOE_FIELDS.code, PPPOE_FIELDS.session_id, PPPOE_FIELDS.ppp_proto, 'l2tp_tunnel_id', 'l2tp_session_id',
 ]);
 
-/** Fields a SET_FIELD action may write (the header fields of the parsed protocols). */
+/** Fields a SET_FIELD action may write (the header fields of the parsed protocols, and tunnel_id). */
 export const SETTABLE_FIELDS: ReadonlySet<string> = new Set([
   'eth_dst', 'eth_src', 'vlan_vid', 'vlan_pcp', 'ip_dscp', 'ip_ecn', 'ipv4_src', 'ipv4_dst',
   'tcp_src', 'tcp_dst', 'udp_src', 'udp_dst', 'sctp_src', 'sctp_dst', 'icmpv4_type', 'icmpv4_code',
   'arp_op', 'arp_spa', 'arp_tpa', 'arp_sha', 'arp_tha', 'ipv6_src', 'ipv6_dst', 'ipv6_flabel',
-  'icmpv6_type', 'icmpv6_code', 'ipv6_nd_target', 'ipv6_nd_sll', 'ipv6_nd_tll', 'mpls_label', 'mpls_tc',
+  'icmpv6_type', 'icmpv6_code', 'ipv6_nd_target', 'ipv6_nd_sll', 'ipv6_nd_tll', 'mpls_label', 'mpls_tc', 'tunnel_id',
   PPPOE_FIELDS.code, PPPOE_FIELDS.session_id, PPPOE_FIELDS.ppp_proto, 'l2tp_tunnel_id', 'l2tp_session_id',
 ]);
 

@@ -162,7 +162,7 @@ t.test('FLOW_MOD errors, each with its type and code, and a refused request chan
     ['unknown flag', { flags: 0x40 }, F, OFPFMFC.BAD_FLAGS],
     ['missing prerequisite', { match: [{ field: 'ipv4_src', value: '10.0.0.1' }] }, OFPET.BAD_MATCH, OFPBMC.BAD_PREREQ],
     ['duplicate field', { match: [{ field: 'in_port', value: 1 }, { field: 'in_port', value: 2 }] }, OFPET.BAD_MATCH, OFPBMC.DUP_FIELD],
-    ['unsupported field', { match: [{ field: 'tunnel_id', value: 5n }] }, OFPET.BAD_MATCH, OFPBMC.BAD_FIELD],
+    ['unsupported field (no PBB)', { match: [{ field: 'eth_type', value: 0x88e7 }, { field: 'pbb_isid', value: 5 }] }, OFPET.BAD_MATCH, OFPBMC.BAD_FIELD],
     ['unknown OXM', { match: [{ field: 'unknown', oxm_class: 0x8000, oxm_field: 99, hasmask: false, body: new Uint8Array(2) }] }, OFPET.BAD_MATCH, OFPBMC.BAD_FIELD],
     ['mask on a field that has none', { match: [{ field: 'in_port', value: 1, mask: 1 } as never] }, OFPET.BAD_MATCH, OFPBMC.BAD_MASK],
     ['value outside mask', { match: [{ field: 'eth_type', value: 0x0800 }, { field: 'ipv4_src', value: '10.0.0.1', mask: '255.0.0.0' }] }, OFPET.BAD_MATCH, OFPBMC.BAD_WILDCARDS],

@@ -94,7 +94,7 @@ function checksumProblems(frame: Uint8Array): string[] {
 t.test('parsePacket: Ethernet, VLAN (OFPVID_PRESENT), IPv4 and L4', (tt) => {
   const f = buildFrame({ dst: A.b, src: A.a, vlans: [{ vid: 10, pcp: 5 }], ipv4: { src: '10.0.0.1', dst: '10.0.0.2', dscp: 46, ecn: 1, l4: { proto: 'tcp', src: 1234, dst: 80 } } });
   tt.same(parsePacket(f, 7), {
-    in_port: 7, in_phy_port: 7, metadata: 0n, eth_dst: A.b, eth_src: A.a, vlan_vid: 0x1000 | 10, vlan_pcp: 5,
+    in_port: 7, in_phy_port: 7, metadata: 0n, tunnel_id: 0n, eth_dst: A.b, eth_src: A.a, vlan_vid: 0x1000 | 10, vlan_pcp: 5,
     eth_type: 0x0800, ip_dscp: 46, ip_ecn: 1, ip_proto: 6, ipv4_src: '10.0.0.1', ipv4_dst: '10.0.0.2', tcp_src: 1234, tcp_dst: 80,
   });
   const untagged = parsePacket(buildFrame({ ipv4: { src: '1.1.1.1', dst: '2.2.2.2', l4: { proto: 'udp', src: 67, dst: 68 } } }), 1);
@@ -146,8 +146,8 @@ t.test('parsePacket: ARP, MPLS, PPPoE, other ethertypes, truncation', (tt) => {
   const pfc = parsePacket(buildFrame({ pppoe: { code: 0, session_id: 1, payload: Uint8Array.of(0x21, 0x45) } }), 1);
   tt.equal(pfc.ppp_protocol, 0x21, 'a compressed (odd, one-byte) PPP protocol field');
   tt.same(Object.keys(parsePacket(buildFrame({ eth_type: 0x88b5, payload: new Uint8Array(4) }), 1)).sort(),
-    ['eth_dst', 'eth_src', 'eth_type', 'in_phy_port', 'in_port', 'metadata', 'vlan_vid']);
-  tt.same(parsePacket(new Uint8Array(10), 3), { in_port: 3, in_phy_port: 3, metadata: 0n }, 'a runt has no Ethernet fields');
+    ['eth_dst', 'eth_src', 'eth_type', 'in_phy_port', 'in_port', 'metadata', 'tunnel_id', 'vlan_vid']);
+  tt.same(parsePacket(new Uint8Array(10), 3), { in_port: 3, in_phy_port: 3, metadata: 0n, tunnel_id: 0n }, 'a runt has no Ethernet fields');
   const full = buildFrame({ vlans: [{ vid: 5 }], ipv6: { src: '::1', dst: '::2', l4: { proto: 'tcp', src: 1, dst: 2 } } });
   const cut = parsePacket(full.subarray(0, 18 + 40 + 10), 1);
   tt.same([cut.ip_proto, cut.tcp_src], [6, undefined], 'TCP header cut off: no ports');

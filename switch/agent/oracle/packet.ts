@@ -15,6 +15,12 @@
  * - IPv6: fixed header; hop-by-hop (0), routing (43), destination options (60), AH (51) and
  *   fragment (44) headers are skipped to find ip_proto; a non-first fragment or a cut-off
  *   extension header leaves no L4 fields (ip_proto is then the header where parsing stopped).
+ *   ipv6_exthdr (§7.2.3.8, OFPIEH_*) has one bit per header type met on that walk, ESP (50)
+ *   and no-next-header (59) included (the walk ends there); UNREP when a header other than
+ *   destination options (which may come twice, RFC 8200 §4.1) repeats, UNSEQ when
+ *   hop-by-hop is not first. Other orders RFC 8200 §4.1 recommends are not flagged.
+ * - tunnel_id (§7.2.3.7, a pipeline field like metadata): 0 on ingress (no logical ports);
+ *   set-field writes it and later tables match it.
  * - L4 fields need their whole minimal header inside the IP packet: TCP 20, UDP 8, SCTP 12,
  *   ICMPv4 and ICMPv6 8 bytes.
  * - ND (ICMPv6 135/136, code 0, 24 bytes): ipv6_nd_target; the first source (NS) / target
@@ -26,7 +32,7 @@
  *   protocol-field compression).
  * - L2TPv2 (bras.ts `l2tpData`): l2tp_tunnel_id and l2tp_session_id of data messages only
  *   (unfragmented IPv4, UDP destination port 1701, version 2, T = 0, lengths that fit).
- * - in_port and in_phy_port are the ingress port; metadata is the pipeline's.
+ * - in_port and in_phy_port are the ingress port; metadata and tunnel_id are the pipeline's.
  */
 import { OFPVID_PRESENT, type Match } from '../../../controller/of13/index.js';
 import { fieldInfo, bigToValue, valueToBig, canonMatch, matchValues, PPPOE_FIELDS } from '../flowmatch.js';
@@ -36,7 +42,13 @@ export const ETH_TYPE = {
   IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, IPV6: 0x86dd, MPLS: 0x8847, MPLS_MC: 0x8848,
   PPPOE_DISCOVERY: 0x8863, PPPOE_SESSION: 0x8864,
 } as const;
-export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58, SCTP: 132, HOPOPT: 0, ROUTING: 43, FRAGMENT: 44, AH: 51, DSTOPTS: 60 } as const;
+export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58, SCTP: 132, HOPOPT: 0, ROUTING: 43, FRAGMENT: 44, ESP: 50, AH: 51, NONXT: 59, DSTOPTS: 60 } as const;
+/** ipv6_exthdr bits (OpenFlow 1.3.5 §7.2.3.8, enum ofp_ipv6exthdr_flags) */
+export const OFPIEH = { NONEXT: 1, ESP: 2, AUTH: 4, DEST: 8, FRAG: 16, ROUTER: 32, HOP: 64, UNREP: 128, UNSEQ: 256 } as const;
+const EXTHDR_BIT: ReadonlyMap<number, number> = new Map([
+  [IPPROTO.HOPOPT, OFPIEH.HOP], [IPPROTO.ROUTING, OFPIEH.ROUTER], [IPPROTO.FRAGMENT, OFPIEH.FRAG],
+  [IPPROTO.DSTOPTS, OFPIEH.DEST], [IPPROTO.AH, OFPIEH.AUTH],
+]);
 
 /** Where the headers of a frame are, and its field values as unsigned integers. */
 export interface Dissection {
@@ -73,13 +85,14 @@ export function bytesBig(b: Uint8Array, o: number, n: number): bigint {
   return x;
 }
 
-/** Parse a frame received on `in_port` with pipeline metadata `metadata`. */
-export function dissect(frame: Uint8Array, in_port: number, metadata = 0n): Dissection {
+/** Parse a frame received on `in_port` with pipeline metadata `metadata` (and tunnel_id). */
+export function dissect(frame: Uint8Array, in_port: number, metadata = 0n, tunnel_id = 0n): Dissection {
   const b = frame, len = b.length;
   const v = new Map<string, bigint>();
   v.set('in_port', BigInt(in_port));
   v.set('in_phy_port', BigInt(in_port));
   v.set('metadata', metadata);
+  v.set('tunnel_id', tunnel_id);
   const d = {
     frame, vlans: [] as number[], ethTypeOff: -1, l3: -1, mpls: false, arp: false, ipv4: false, ipv6: false, pppoe: false,
     ipEnd: -1, l4: -1, ipProto: -1, ndSll: -1, ndTll: -1, values: v,
@@ -187,7 +200,17 @@ function parseIpv6(d: MutableDissection, b: Uint8Array, l3: number): void {
   let nh = b[l3 + 6];
   let p = l3 + 40;
   let l4ok = true;
+  let eh = 0, nExt = 0;
   for (;;) {
+    if (nh === IPPROTO.ESP) { eh |= OFPIEH.ESP; break; }
+    if (nh === IPPROTO.NONXT) { eh |= OFPIEH.NONEXT; break; }
+    const bit = EXTHDR_BIT.get(nh);
+    if (bit !== undefined) {
+      if ((eh & bit) !== 0 && bit !== OFPIEH.DEST) eh |= OFPIEH.UNREP;
+      if (bit === OFPIEH.HOP && nExt !== 0) eh |= OFPIEH.UNSEQ;
+      eh |= bit;
+      nExt++;
+    }
     if (nh === IPPROTO.HOPOPT || nh === IPPROTO.ROUTING || nh === IPPROTO.DSTOPTS || nh === IPPROTO.AH) {
       if (p + 8 > d.ipEnd) { l4ok = false; break; }
       const hlen = nh === IPPROTO.AH ? (b[p + 1] + 2) * 4 : (b[p + 1] + 1) * 8;
@@ -204,6 +227,7 @@ function parseIpv6(d: MutableDissection, b: Uint8Array, l3: number): void {
   }
   d.ipProto = nh;
   v.set('ip_proto', BigInt(nh));
+  v.set('ipv6_exthdr', BigInt(eh));
   if (l4ok) parseL4(d, b, p, nh, true);
 }
 

@@ -39,6 +39,8 @@ export interface Pkt {
   frame: Uint8Array;
   readonly in_port: number;
   metadata: bigint;
+  /** the tunnel_id pipeline field (§7.2.3.7): 0 on ingress, written by set-field */
+  tunnel_id: bigint;
   /** set by set_queue: the queue the outputs of this packet are sent on */
   queue_id?: number;
   d: Dissection;
@@ -46,16 +48,16 @@ export interface Pkt {
 
 export function makePkt(frame: Uint8Array, in_port: number, metadata = 0n): Pkt {
   const f = Uint8Array.from(frame);
-  return { frame: f, in_port, metadata, d: dissect(f, in_port, metadata) };
+  return { frame: f, in_port, metadata, tunnel_id: 0n, d: dissect(f, in_port, metadata) };
 }
 export function clonePkt(p: Pkt): Pkt {
   const f = Uint8Array.from(p.frame);
-  const c: Pkt = { frame: f, in_port: p.in_port, metadata: p.metadata, d: dissect(f, p.in_port, p.metadata) };
+  const c: Pkt = { frame: f, in_port: p.in_port, metadata: p.metadata, tunnel_id: p.tunnel_id, d: dissect(f, p.in_port, p.metadata, p.tunnel_id) };
   if (p.queue_id !== undefined) c.queue_id = p.queue_id;
   return c;
 }
 /** Re-parse after a change of the frame or the metadata. */
-export function refresh(p: Pkt): void { p.d = dissect(p.frame, p.in_port, p.metadata); }
+export function refresh(p: Pkt): void { p.d = dissect(p.frame, p.in_port, p.metadata, p.tunnel_id); }
 
 const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
 const u32 = (b: Uint8Array, o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
@@ -107,6 +109,7 @@ export function setField(p: Pkt, name: string, value: bigint): void {
   if ((name === 'vlan_vid' || name === 'vlan_pcp') && !d.vlans.length) return; // untagged: vlan_vid is OFPVID_NONE, no tag to write
   const n = Number(value);
   switch (name) {
+    case 'tunnel_id': p.tunnel_id = value; break; // a pipeline field: the frame is unchanged
     case 'eth_dst': rewrite(b, 0, be(value, 6)); break;
     case 'eth_src': rewrite(b, 6, be(value, 6)); break;
     case 'vlan_vid': { const o = d.vlans[0] + 2; rewrite(b, o, be((u16(b, o) & 0xf000) | (n & 0xfff), 2)); break; }
