@@ -71,14 +71,21 @@ export interface StartOvsOptions {
   readonly commandTimeoutMs?: number;
   /** extra `-v` specs for ovs-vswitchd, e.g. ['vconn:file:dbg'] */
   readonly vswitchdLog?: readonly string[];
+  /**
+   * Every netdev an in-memory dummy (default true, see above). false: ports of `type: 'system'`
+   * are the host's interfaces (raw sockets, still the userspace datapath), for a caller that runs
+   * this process inside a network namespace of its own (tools/conformance/ryu-tester.ts) — the
+   * bridge's internal port is then a tap device in that namespace.
+   */
+  readonly dummyNetdevs?: boolean;
 }
 
 export interface PortSpec {
   readonly name: string;
   /** OpenFlow port number asked for (ofport_request) */
   readonly ofport?: number;
-  /** default 'dummy' */
-  readonly type?: 'dummy' | 'internal';
+  /** default 'dummy'; 'system' (an existing interface) needs dummyNetdevs: false */
+  readonly type?: 'dummy' | 'internal' | 'system';
 }
 
 export interface BridgeOptions {
@@ -412,7 +419,7 @@ export async function startOvs(opts: StartOvsOptions = {}): Promise<Ovs> {
       `--unixctl=${vswitchdCtl}`,
       `--log-file=${f('ovs-vswitchd.log')}`,
       '--no-chdir', '-vconsole:off', '-vsyslog:off',
-      '--enable-dummy=override',
+      ...(opts.dummyNetdevs === false ? [] : ['--enable-dummy=override']),
       '--disable-system', '--disable-system-route',
       ...(opts.vswitchdLog ?? []).map((v) => `-v${v}`),
     ];
