@@ -26,8 +26,23 @@ BYTES_KEYWORDS = {'option', 'data', 'payload', 'payload_data'}
 PACKET_KEYS = ('ingress', 'egress', 'PACKET_IN')
 
 
+def _literal(node):
+    """A payload literal: a str constant, or str constants and integers combined by operators
+    ('\x00' * (60 - 42)); anything else (str(netaddr.IPAddress(…))) is left alone."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (str, int))
+    if isinstance(node, ast.BinOp):
+        return _literal(node.left) and _literal(node.right)
+    return False
+
+
+def _str_of_literal(node):
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'str'
+            and len(node.args) == 1 and not node.keywords and _literal(node.args[0]))
+
+
 class _ToBytes(ast.NodeTransformer):
-    """Inside a payload expression: str constants → bytes, str(x) → x."""
+    """Inside a payload expression: str constants → bytes, str(literal) → literal."""
 
     def visit_Constant(self, node):
         if isinstance(node.value, str):
@@ -35,21 +50,21 @@ class _ToBytes(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node):
-        if isinstance(node.func, ast.Name) and node.func.id == 'str' and len(node.args) == 1 and not node.keywords:
+        if _str_of_literal(node):
             return self.visit(node.args[0])
-        return self.generic_visit(node)
+        return node  # a call that makes its own value (netaddr.EUI(…), randint(…)): not a payload
 
 
 class _Port(ast.NodeTransformer):
     """A protocol expression: only its payload-valued parts are turned into bytes."""
 
     def visit_Call(self, node):
-        if isinstance(node.func, ast.Name) and node.func.id == 'str':
+        if _str_of_literal(node):
             return _ToBytes().visit(node)
         node.args = [self.visit(a) for a in node.args]
         for kw in node.keywords:
             # option=nd_option_sla(hw_src='…') is a protocol object, not bytes
-            raw = kw.arg in BYTES_KEYWORDS and not (isinstance(kw.value, ast.Call) and not (isinstance(kw.value.func, ast.Name) and kw.value.func.id == 'str'))
+            raw = kw.arg in BYTES_KEYWORDS and (_literal(kw.value) or _str_of_literal(kw.value))
             kw.value = _ToBytes().visit(kw.value) if raw else self.visit(kw.value)
         return node
 
@@ -57,8 +72,8 @@ class _Port(ast.NodeTransformer):
 def port_expr(src):
     tree = ast.parse(src, mode='eval')
     body = tree.body
-    if isinstance(body, (ast.Constant, ast.BinOp)):
-        body = _ToBytes().visit(body)  # a bare payload: '\x01\x02…' or '\x00' * 18
+    if _literal(body) or _str_of_literal(body):
+        body = _ToBytes().visit(body)  # a bare payload: '\x01\x02…', '\x00' * 18, str('\x11' * 1446)
     else:
         body = _Port().visit(body)
     tree.body = body
