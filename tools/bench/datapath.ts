@@ -17,7 +17,7 @@
  *    "testpmd_io_mpps":{…},"four_table_mpps":{…}, …}
  *
  * Usage: npm run bench -- datapath [--quick] [--only=nfvnode,testpmd,ovs] [--flows=1,1000]
- *        [--reps=N] [--measure=S] [--mfc=ENTRIES]
+ *        [--pipelines=nsod,four] [--reps=N] [--measure=S] [--mfc=ENTRIES]
  * --quick: nfvnode and testpmd only, 1 window of 1 s (OVS needs minutes to warm 100,000
  * megaflows), under 30 s. Captures go to $OVSBENCH_WORK or /tmp/nfvnode-datapath and are
  * reused.
@@ -41,7 +41,7 @@ const round = (x: number | null | undefined, d = 2): number | null => (x === nul
 
 export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   if (args.rest.includes('--help')) {
-    console.log('usage: npm run bench -- datapath [--quick] [--only=nfvnode,testpmd,ovs] [--flows=1,1000,100000] [--reps=N] [--measure=S] [--mfc=ENTRIES]');
+    console.log('usage: npm run bench -- datapath [--quick] [--only=nfvnode,testpmd,ovs] [--flows=1,1000,100000] [--pipelines=nsod,four] [--reps=N] [--measure=S] [--mfc=ENTRIES]');
     return { bench: 'datapath', help: true };
   }
   const recipeDir = process.env.NFVNODE_OVS_RECIPE ?? path.resolve(root, '../shared/bench/ovs-dpdk');
@@ -58,7 +58,8 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { bench: 'datapath', frame_bytes: 64, flows, reps, measure_seconds: measure };
 
   if (only.has('nfvnode')) {
-    const pipelines: [Pipeline, string][] = [['nsod', 'mpps'], ['four', 'four_table_mpps']];
+    const wanted = new Set((opt(args, 'pipelines') ?? 'nsod,four').split(','));
+    const pipelines = ([['nsod', 'mpps'], ['four', 'four_table_mpps']] as [Pipeline, string][]).filter(([p]) => wanted.has(p));
     const detail: Record<string, unknown> = {};
     for (const [pipeline, key] of pipelines) {
       const res: Record<string, number | null> = {}, best: Record<string, number | null> = {};
