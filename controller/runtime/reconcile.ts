@@ -8,7 +8,7 @@
  * delete stray flows, then stray groups and meters. A barrier confirms it all. Unchanged
  * entries get no message at all, so their counters and durations continue.
  */
-import { OFPFC, OFPGC, OFPMC, type Msg } from '../of13/index.js';
+import { OFPFC, OFPGC, OFPMC, OFPP, OFPG, OFP_NO_BUFFER, type Msg } from '../of13/index.js';
 import { sendAll, type Outgoing } from '../channel/batch.js';
 import {
   flowMod, flowDeleteStrict, groupMod, meterMod, flowStatsRequest, groupDescRequest, meterConfigRequest,
@@ -34,9 +34,18 @@ export interface ReconcileReport {
 const groupBody = (g: GroupSpec) => toJson([g.group_type, g.buckets]);
 const meterBody = (m: MeterSpec) => toJson([m.flags & 0xf, m.bands]);
 
-/** The flow-mod that installs a desired flow. */
-export function flowAdd(spec: FlowSpec, cookie: bigint, xid: number) {
-  return flowMod({ xid, command: OFPFC.ADD, ...spec, cookie, match: spec.match, instructions: spec.instructions });
+/**
+ * The flow-mod that installs a desired flow: exactly the FlowSpec's fields, the rest the
+ * spec's defaults (as `flowMod` fills them). Built as one literal: this runs per flow of a
+ * large flow set.
+ */
+export function flowAdd(spec: FlowSpec, cookie: bigint, xid: number): Msg<'FLOW_MOD'> {
+  return {
+    type: 'FLOW_MOD', xid, cookie, cookie_mask: 0n, table_id: spec.table_id, command: OFPFC.ADD,
+    idle_timeout: spec.idle_timeout ?? 0, hard_timeout: spec.hard_timeout ?? 0, priority: spec.priority,
+    buffer_id: OFP_NO_BUFFER, out_port: OFPP.ANY, out_group: OFPG.ANY, flags: spec.flags ?? 0,
+    match: spec.match, instructions: spec.instructions,
+  };
 }
 
 /**

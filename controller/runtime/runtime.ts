@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BehaviorSubject, Subject, Observable, type Subscription } from 'rxjs';
-import { OFPCR_ROLE, decode, encode, type Message, type Msg } from '../of13/index.js';
+import { OFPCR_ROLE, ENCODE_IN_PLACE_ROOM, decode, encode, type Message, type Msg } from '../of13/index.js';
 import { flowDeleteStrict, groupMod, meterMod } from '../of13/builders.js';
 import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
@@ -65,7 +65,8 @@ export interface App<O = unknown> {
 }
 
 const COOKIE_SHIFT = 48n;
-/** Flows persisted and sent per step of a large flow set. */
+/** Flows persisted and sent per step of a large flow set (the first step, and at most). */
+const FIRST_CHUNK = 256;
 const CHUNK = 4096;
 
 /** The flow a stored FLOW_MOD installs. */
@@ -239,27 +240,36 @@ export class Runtime {
     const seen = new Set<string>();
     let batch: Batch | null = null;
     const open = async () => (batch ??= await Batch.open(live!, flows.length + before.size));
-    for (let i = 0; i < flows.length; i += CHUNK) {
-      const chunk = flows.slice(i, i + CHUNK);
+    // The first chunks are small, so that the switch has work within a millisecond or two;
+    // they double up to CHUNK (fewer, larger transactions and writes).
+    for (let i = 0, size = FIRST_CHUNK; i < flows.length; i += size, size = Math.min(size * 2, CHUNK)) {
+      const end = Math.min(i + size, flows.length);
       // One buffer per chunk for the wire forms (large enough for any CHUNK flow-mods).
       let buf = Buffer.allocUnsafe(CHUNK * 256);
       let off = 0;
       const added: StoredFlow[] = [];
-      for (const spec of chunk) {
+      const wires: Uint8Array[] = [];
+      for (let j = i; j < end; j++) {
+        const spec = flows[j];
         const key = flowKey(spec);
         if (seen.has(key)) continue; // the first of duplicates is the desired one
         seen.add(key);
-        const msg = flowAdd(spec, cookie, 0);
-        if (buf.length - off < 0xffff) { buf = Buffer.allocUnsafe(CHUNK * 256); off = 0; }
-        const wire = encode(msg, buf, off);
+        if (buf.length - off < ENCODE_IN_PLACE_ROOM) { buf = Buffer.allocUnsafe(CHUNK * 256); off = 0; }
+        const wire = encode(flowAdd(spec, cookie, 0), buf, off);
         off += wire.length;
         const old = before.get(key);
         if (old && Buffer.compare(old, wire) === 0) continue;
         added.push({ owner, key, wire });
+        wires.push(wire);
       }
       if (!added.length) continue;
       this.store.writeFlows(dpid, added);
-      if (live) await (await open()).add(added.map((f) => f.wire));
+      if (live) {
+        await (await open()).add(wires);
+        // Let the event loop run once: what the socket could not take at once is written
+        // now, so the switch works on this chunk while the next one is prepared.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
     const removed = [...before].filter(([key]) => !seen.has(key));
     if (removed.length) {

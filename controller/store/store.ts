@@ -23,8 +23,13 @@ export interface StoredObject<S = unknown> { readonly owner: string; readonly id
 
 export type ObjectKind = 'group' | 'meter';
 
+/** Rows per multi-row INSERT of `writeFlows`. */
+const ROWS = 100;
+
 export class Store {
   readonly db: Database.Database;
+  /** `writeFlows`' statements, prepared once (it runs per chunk of a large flow set). */
+  private flowStatements: { many: Database.Statement; one: Database.Statement; del: Database.Statement } | null = null;
 
   constructor(readonly file: string) {
     this.db = new Database(file);
@@ -32,6 +37,11 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     // Another controller process may hold the write lock briefly (lease renewals).
     this.db.pragma('busy_timeout = 5000');
+    // A checkpoint (WAL pages copied into the database file, then fsync) runs inside the
+    // commit that crosses the threshold and blocks the process meanwhile; the default, 1000
+    // pages (4 MiB), put several into every large flow install. 16384 pages (64 MiB) keeps
+    // them to one per ~300,000 stored flows; the WAL file is reset after each.
+    this.db.pragma('wal_autocheckpoint = 16384');
     this.migrate();
   }
 
@@ -95,11 +105,12 @@ export class Store {
    */
   writeFlows(dpid: bigint, added: readonly StoredFlow[], removedKeys: readonly string[] = []): void {
     const d = dpid.toString();
-    const ROWS = 100;
-    const many = this.db.prepare(`INSERT INTO flows (dpid, key, owner, wire) VALUES ${Array(ROWS).fill('(?, ?, ?, ?)').join(', ')}
-      ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, wire = excluded.wire`);
-    const one = this.db.prepare('INSERT INTO flows (dpid, key, owner, wire) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, wire = excluded.wire');
-    const del = this.db.prepare('DELETE FROM flows WHERE dpid = ? AND key = ?');
+    const { many, one, del } = this.flowStatements ??= {
+      many: this.db.prepare(`INSERT INTO flows (dpid, key, owner, wire) VALUES ${Array(ROWS).fill('(?, ?, ?, ?)').join(', ')}
+        ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, wire = excluded.wire`),
+      one: this.db.prepare('INSERT INTO flows (dpid, key, owner, wire) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, wire = excluded.wire'),
+      del: this.db.prepare('DELETE FROM flows WHERE dpid = ? AND key = ?'),
+    };
     this.db.transaction(() => {
       for (const k of removedKeys) del.run(d, k);
       let i = 0;

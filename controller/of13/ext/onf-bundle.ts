@@ -44,16 +44,21 @@ export function bundleAdd(xid: number, bundleId: number, flags: number, msg: Mes
 /** Bytes of the bundle-add framing around a message: EXPERIMENTER header 16 + body head 8. */
 export const BUNDLE_ADD_OVERHEAD = 24;
 
+function put16(b: Uint8Array, at: number, v: number): void { b[at] = v >>> 8; b[at + 1] = v & 255; }
+function put32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24; b[at + 1] = (v >>> 16) & 255; b[at + 2] = (v >>> 8) & 255; b[at + 3] = v & 255;
+}
+
 /**
  * Write a bundle-add around an encoded message straight into `b` at `at` (no intermediate
  * copies: the flow-install path wraps every stored flow this way). The inner xid becomes `xid`.
  */
 export function writeBundleAdd(b: Uint8Array, at: number, xid: number, bundleId: number, flags: number, wire: Uint8Array): number {
   const len = BUNDLE_ADD_OVERHEAD + wire.length;
-  const dv = new DataView(b.buffer, b.byteOffset + at, BUNDLE_ADD_OVERHEAD);
-  dv.setUint8(0, 4); dv.setUint8(1, 4); dv.setUint16(2, len); dv.setUint32(4, xid);
-  dv.setUint32(8, ONF_EXPERIMENTER_ID); dv.setUint32(12, ONF_ET_BUNDLE_ADD_MESSAGE);
-  dv.setUint32(16, bundleId); dv.setUint16(20, 0); dv.setUint16(22, flags);
+  // Byte by byte: a DataView per message would be an allocation per flow of a large set.
+  b[at] = 4; b[at + 1] = 4; put16(b, at + 2, len); put32(b, at + 4, xid);
+  put32(b, at + 8, ONF_EXPERIMENTER_ID); put32(b, at + 12, ONF_ET_BUNDLE_ADD_MESSAGE);
+  put32(b, at + 16, bundleId); put16(b, at + 20, 0); put16(b, at + 22, flags);
   b.set(wire, at + BUNDLE_ADD_OVERHEAD);
   const i = at + BUNDLE_ADD_OVERHEAD + 4;
   b[i] = xid >>> 24; b[i + 1] = (xid >>> 16) & 255; b[i + 2] = (xid >>> 8) & 255; b[i + 3] = xid & 255;
