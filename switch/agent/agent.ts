@@ -256,7 +256,7 @@ export class Agent implements SessionHost, BundleHost {
     try {
       c = this.tables.addWire({
         table_id: f.table_id, priority: f.priority, cookie: f.cookie, idle_timeout: f.idle_timeout, hard_timeout: f.hard_timeout,
-        flags: f.flags, key: f.key, wire: latin1Of(raw, f.matchFrom, f.instrTo), matchLen: f.matchTo - f.matchFrom, instructionsAt: f.instrFrom - f.matchFrom,
+        flags: f.flags, key: f.key, hash: f.hash, wire: latin1Of(raw, f.matchFrom, f.instrTo), matchLen: f.matchTo - f.matchFrom, instructionsAt: f.instrFrom - f.matchFrom,
       }, p.now());
     } catch (e) {
       this.flushAdds(); // the errors of earlier messages go first

@@ -35,6 +35,8 @@ export interface FastAdd {
   readonly cookie: bigint;
   /** `${priority}|${canonMatch(match).key}`: the identity of the entry in its table */
   readonly key: string;
+  /** keyHash(key) (keyindex.ts), computed on the key's bytes */
+  readonly hash: number;
   /** the OXM TLVs: msg[matchFrom, matchTo) */
   readonly matchFrom: number;
   readonly matchTo: number;
@@ -188,6 +190,8 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
     keyChar(59); // ';'
   }
   const key = latin1(keyBuf, 0, keyLen);
+  let hash = 0x811c9dc5; // keyHash (FNV-1a) over the same bytes
+  for (let i = 0; i < keyLen; i++) hash = Math.imul(hash ^ keyBuf[i], 0x01000193);
 
   // ---- instructions (§7.2.4), checks of validateInstructions
   let types = 0;
@@ -218,7 +222,7 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
     p += il;
   }
   return {
-    table_id, priority, idle_timeout: u16(msg, AT.idle), hard_timeout: u16(msg, AT.hard), flags, key, cookie: cookieOf(msg),
+    table_id, priority, idle_timeout: u16(msg, AT.idle), hard_timeout: u16(msg, AT.hard), flags, key, hash: hash | 0, cookie: cookieOf(msg),
     matchFrom: AT.match + 4, matchTo, instrFrom, instrTo: len,
   };
 }

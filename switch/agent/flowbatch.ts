@@ -48,10 +48,12 @@ export class FlowBatch {
     b[p + 2] = priority & 255; b[p + 3] = priority >>> 8;
     b[p + 4] = ml & 255; b[p + 5] = ml >>> 8;
     b[p + 6] = il & 255; b[p + 7] = il >>> 8;
-    b.set(msg.subarray(cookieAt, cookieAt + 8), p + 8);
-    b.set(msg.subarray(matchFrom, matchTo), p + REC_HDR);
-    b.set(msg.subarray(instrFrom, instrTo), p + REC_HDR + ml);
-    b.fill(0, p + REC_HDR + ml + il, p + sz);
+    // byte loops: a subarray per part costs more than copying a few dozen bytes
+    for (let k = 0; k < 8; k++) b[p + 8 + k] = msg[cookieAt + k];
+    let q = p + REC_HDR;
+    for (let k = matchFrom; k < matchTo; k++) b[q++] = msg[k];
+    for (let k = instrFrom; k < instrTo; k++) b[q++] = msg[k];
+    while (q < p + sz) b[q++] = 0;
     this.offsets[this.n++] = p;
     this.len = p + sz;
   }

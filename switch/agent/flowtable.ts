@@ -44,6 +44,7 @@ import {
 import { canonMatch, covers, overlaps, matchValues, type CanonMatch } from './flowmatch.js';
 import { validateMatch, validateInstructions, entryActions, type ValidationContext } from './validate.js';
 import { decodeFlow } from './wireparts.js';
+import { KeyIndex, keyHash } from './keyindex.js';
 import { GroupTable, type GroupChange, type GroupModRequest, type GroupTableOptions } from './grouptable.js';
 import { MeterTable, type MeterChange, type MeterModRequest, type MeterTableOptions } from './metertable.js';
 
@@ -60,6 +61,8 @@ export interface WireAdd {
   readonly flags: number;
   /** `${priority}|${canonMatch(match).key}` */
   readonly key: string;
+  /** keyHash(key) */
+  readonly hash: number;
   /**
    * The FLOW_MOD from its OXM TLVs to its end, one char a byte (latin1): the TLVs at
    * [0, matchLen), the ofp_instruction list from instructionsAt on (ofp_match padding between)
@@ -94,6 +97,8 @@ export class FlowEntry {
     readonly priority: number,
     /** `${priority}|${match key}`: identity in the table */
     readonly key: string,
+    /** keyHash(key) (keyindex.ts) */
+    readonly hash: number,
     readonly cookie: bigint,
     readonly idle_timeout: number,
     readonly hard_timeout: number,
@@ -174,8 +179,8 @@ const KNOWN_FLAGS = OFPFF.SEND_FLOW_REM | OFPFF.CHECK_OVERLAP | OFPFF.RESET_COUN
 const NS = 1_000_000_000n;
 
 class Table {
-  /** `${priority}|${match key}` → entry; Map order is installation order */
-  readonly byKey = new Map<string, FlowEntry>();
+  /** `${priority}|${match key}` → entry, in installation order */
+  readonly byKey = new KeyIndex<FlowEntry>();
   /** entries by priority, for OFPFF_CHECK_OVERLAP: built by the first such request, then kept */
   byPriority: Map<number, Set<FlowEntry>> | null = null;
   /** lookup order (priority desc, seq asc), rebuilt lazily after a change */
@@ -258,7 +263,8 @@ export class FlowTables {
     const t = this.tables[fm.table_id];
     const canon = canonMatch(fm.match);
     const key = keyOf(fm.priority, canon);
-    const old = t.byKey.get(key);
+    const hash = keyHash(key);
+    const old = t.byKey.get(key, hash);
     if (fm.flags & OFPFF.CHECK_OVERLAP) {
       for (const e of this.byPriority(t).get(fm.priority) ?? []) {
         if (overlaps(canon, e.canon)) fmFail(OFPFMFC.OVERLAP, `overlaps an entry of priority ${fm.priority} in table ${fm.table_id}`);
@@ -267,7 +273,7 @@ export class FlowTables {
     if (!old && this.opts.maxEntries !== undefined && t.byKey.size >= this.opts.maxEntries) fmFail(OFPFMFC.TABLE_FULL, `table ${fm.table_id} holds ${t.byKey.size} entries`);
     const keep = old && !(fm.flags & OFPFF.RESET_COUNTS);
     const entry = new FlowEntry(
-      ++this.seq, fm.table_id, fm.priority, key, fm.cookie, fm.idle_timeout, fm.hard_timeout, fm.flags,
+      ++this.seq, fm.table_id, fm.priority, key, hash, fm.cookie, fm.idle_timeout, fm.hard_timeout, fm.flags,
       keep ? old.packet_count : 0n, keep ? old.byte_count : 0n, nowNs, nowNs,
       { match: fm.match, canon, instructions: fm.instructions }, undefined,
     );
@@ -282,11 +288,11 @@ export class FlowTables {
    */
   addWire(w: WireAdd, nowNs: bigint): Extract<FlowChange, { op: 'add' }> {
     const t = this.tables[w.table_id];
-    const old = t.byKey.get(w.key);
+    const old = t.byKey.get(w.key, w.hash);
     if (!old && this.opts.maxEntries !== undefined && t.byKey.size >= this.opts.maxEntries) fmFail(OFPFMFC.TABLE_FULL, `table ${w.table_id} holds ${t.byKey.size} entries`);
     const keep = old && !(w.flags & OFPFF.RESET_COUNTS);
     const entry = new FlowEntry(
-      ++this.seq, w.table_id, w.priority, w.key, w.cookie, w.idle_timeout, w.hard_timeout, w.flags,
+      ++this.seq, w.table_id, w.priority, w.key, w.hash, w.cookie, w.idle_timeout, w.hard_timeout, w.flags,
       keep ? old.packet_count : 0n, keep ? old.byte_count : 0n, nowNs, nowNs,
       undefined, w,
     );
@@ -303,7 +309,8 @@ export class FlowTables {
    * that match (nothing replaced `entry` since).
    */
   undoAdd(entry: FlowEntry, replaced: FlowEntry | undefined): void {
-    if (this.tables[entry.table_id].byKey.get(entry.key) === entry) this.unlink(entry);
+    if (this.tables[entry.table_id].byKey.get(entry.key, entry.hash) !== entry) return;
+    this.unlink(entry);
     if (replaced) this.link(replaced);
   }
 
@@ -361,7 +368,7 @@ export class FlowTables {
 
   private link(e: FlowEntry): void {
     const t = this.tables[e.table_id];
-    t.byKey.set(e.key, e);
+    t.byKey.add(e);
     if (t.byPriority) {
       let s = t.byPriority.get(e.priority);
       if (!s) t.byPriority.set(e.priority, (s = new Set()));
@@ -372,7 +379,7 @@ export class FlowTables {
   }
   private unlink(e: FlowEntry): void {
     const t = this.tables[e.table_id];
-    t.byKey.delete(e.key);
+    t.byKey.delete(e.key, e.hash);
     const s = t.byPriority?.get(e.priority);
     if (s) { s.delete(e); if (!s.size) t.byPriority!.delete(e.priority); }
     t.sorted = null;

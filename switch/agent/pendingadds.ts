@@ -93,8 +93,8 @@ export class PendingAdds {
         const e = it.c.entry;
         const old = standing(it.c.replaced);
         refused.set(e, old);
-        // a later ADD of this batch may have replaced it already: then that one replaces `old`
-        if (tables.byKey(e.table_id, e.key) === e) tables.undoAdd(e, old);
+        // (a later ADD of this batch may have replaced it already: then that one replaces `old`)
+        tables.undoAdd(e, old);
         const err = datapathError(r.error, { k: 'flow' });
         it.to.sendError(err.errType, err.errCode, it.raw);
         from = end + 1;
