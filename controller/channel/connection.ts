@@ -271,31 +271,32 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     this.lastRx = Date.now();
-    let frames: Uint8Array[];
     try {
-      frames = this.framer.push(chunk);
+      this.framer.each(chunk, this.onFrame);
     } catch (e) {
       if (!(e instanceof OfpError)) throw e;
       this.unframeable(e, chunk);
       return;
     }
-    for (const bytes of frames) {
-      if (this.closedReason !== null) return;
-      let msg: Message;
-      try {
-        msg = decode(bytes);
-      } catch (e) {
-        if (!(e instanceof OfpError)) throw e;
-        this.log.warn({ peer: this.peer, err: e.message, type: bytes[1] }, 'malformed message from peer');
-        // Never answer an ERROR with an ERROR (§7.4.4: avoids loops).
-        if (bytes[1] !== OFPT.ERROR) this.sendError(e, bytes);
-        continue;
-      }
-      this.dispatch(msg);
-    }
     // Whole messages before an unframeable header were handled above; now close.
     if (this.framer.failure && this.closedReason === null) this.unframeable(this.framer.failure, chunk);
   }
+
+  /** One whole message at `bytes[offset..offset+length]` (decoded in place: no view per message). */
+  private readonly onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
+    if (this.closedReason !== null) return;
+    let msg: Message;
+    try {
+      msg = decode(bytes, offset);
+    } catch (e) {
+      if (!(e instanceof OfpError)) throw e;
+      this.log.warn({ peer: this.peer, err: e.message, type: bytes[offset + 1] }, 'malformed message from peer');
+      // Never answer an ERROR with an ERROR (§7.4.4: avoids loops).
+      if (bytes[offset + 1] !== OFPT.ERROR) this.sendError(e, bytes.subarray(offset, offset + length));
+      return;
+    }
+    this.dispatch(msg);
+  };
 
   private unframeable(e: OfpError, chunk: Uint8Array): void {
     this.log.warn({ peer: this.peer, err: e.message }, 'unframeable stream from peer');

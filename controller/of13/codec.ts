@@ -25,9 +25,21 @@ export interface Header { version: number; type: number; length: number; xid: nu
  */
 interface Views { dv: DataView; b: Uint8Array }
 const viewCache = new WeakMap<ArrayBufferLike, Views>();
+/**
+ * The last two ArrayBuffers seen, checked before the WeakMap: a channel alternates between
+ * the socket chunk it decodes and the output buffer it encodes into, once per message. (This
+ * keeps those two buffers alive until two others have been used.)
+ */
+let recentBuf: ArrayBufferLike | null = null, recentViews: Views | null = null;
+let olderBuf: ArrayBufferLike | null = null, olderViews: Views | null = null;
 function viewsOf(buf: Uint8Array): Views {
-  let v = viewCache.get(buf.buffer);
-  if (!v) { v = { dv: new DataView(buf.buffer), b: new Uint8Array(buf.buffer) }; viewCache.set(buf.buffer, v); }
+  const ab = buf.buffer;
+  if (ab === recentBuf) return recentViews!;
+  if (ab === olderBuf) return olderViews!;
+  let v = viewCache.get(ab);
+  if (!v) { v = { dv: new DataView(ab), b: new Uint8Array(ab) }; viewCache.set(ab, v); }
+  olderBuf = recentBuf; olderViews = recentViews;
+  recentBuf = ab; recentViews = v;
   return v;
 }
 

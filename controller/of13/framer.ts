@@ -38,8 +38,33 @@ export class Framer {
    * to return.
    */
   push(chunk: Uint8Array): Uint8Array[] {
-    if (this.failed) throw this.failed;
     const out: Uint8Array[] = [];
+    const { buf, end } = this.scan(chunk);
+    for (let p = 0; p < end; p += (buf[p + 2] << 8) | buf[p + 3]) out.push(buf.subarray(p, p + ((buf[p + 2] << 8) | buf[p + 3])));
+    return out;
+  }
+
+  /**
+   * `push` for a channel's receive path: each complete message goes to `onMessage` as
+   * (bytes, offset, length) — `decode(bytes, offset)` reads it there — without a view object
+   * per message. Same errors and `failure` as `push`. The framer's own state is settled
+   * before the first call, so `onMessage` may push again or throw.
+   */
+  each(chunk: Uint8Array, onMessage: (bytes: Uint8Array, offset: number, length: number) => void): void {
+    const { buf, end } = this.scan(chunk);
+    for (let p = 0; p < end;) {
+      const len = (buf[p + 2] << 8) | buf[p + 3];
+      onMessage(buf, p, len);
+      p += len;
+    }
+  }
+
+  /**
+   * Frame `chunk` after what is pending: returns the bytes and the end of the last complete
+   * message in them (messages lie back to back from 0), keeping the tail for next time.
+   */
+  private scan(chunk: Uint8Array): { buf: Uint8Array; end: number } {
+    if (this.failed) throw this.failed;
     let buf = chunk;
     if (this.pending) {
       // Complete the header first, then the message; copy only what is needed.
@@ -51,11 +76,10 @@ export class Framer {
       if (len < OFP_HEADER_LEN || len > this.maxLength) {
         this.failed = new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `message length ${len} is outside 8..${this.maxLength}`, p, 'header.length');
         this.pending = null; this.pendingLen = 0;
-        if (out.length === 0) throw this.failed;
-        return out;
+        if (p === 0) throw this.failed;
+        return { buf, end: p };
       }
       if (buf.length - p < len) break;
-      out.push(buf.subarray(p, p + len));
       p += len;
     }
     const left = buf.length - p;
@@ -66,7 +90,7 @@ export class Framer {
       keep.set(buf.subarray(p));
       this.pending = keep; this.pendingLen = left;
     }
-    return out;
+    return { buf, end: p };
   }
 
   private concat(chunk: Uint8Array): Uint8Array {

@@ -188,3 +188,33 @@ t.test('framed messages are independent of each other', async (t) => {
   const keys = out.map((m) => sampleKey(decode(m)));
   t.equal(keys.length, 3);
 });
+
+t.test('each(): the same messages as push, as (bytes, offset, length), decodable in place', async (t) => {
+  const r = rng(SEED ^ 0x5eed);
+  for (let round = 0; round < 100; round++) {
+    const cuts = [...new Set(Array.from({ length: r(40) }, () => 1 + r(stream.length - 1)))].sort((a, b) => a - b);
+    const f = new Framer();
+    const got: string[] = [];
+    let decoded = 0;
+    let prev = 0;
+    for (const c of [...cuts, stream.length]) {
+      f.each(Uint8Array.from(stream.subarray(prev, c)), (bytes, offset, length) => {
+        got.push(hex(bytes.subarray(offset, offset + length)));
+        if (decode(bytes, offset).type === SAMPLES[got.length - 1].type) decoded++;
+      });
+      prev = c;
+    }
+    if (got.join('|') !== messages.map(hex).join('|') || decoded !== messages.length || f.buffered !== 0) {
+      t.fail(`round ${round}: each() differs from the written messages (seed ${SEED})`, { cuts });
+      return;
+    }
+  }
+  t.pass('100 rounds of random cuts');
+  const bad = new Framer();
+  const seen: number[] = [];
+  const s = Buffer.concat([messages[0], Buffer.from([4, 0, 0, 4, 0, 0, 0, 1])]);
+  bad.each(s, (_b, _o, length) => seen.push(length));
+  t.same(seen, [messages[0].length], 'the message before a bad header is delivered');
+  t.type(bad.failure, OfpError, 'and failure is set');
+  t.throws(() => bad.each(new Uint8Array(8), () => undefined), OfpError, 'later calls throw');
+});
