@@ -252,15 +252,19 @@ export class Agent implements SessionHost, BundleHost {
 
   private fastAdd(s: Session, raw: Uint8Array, f: FastAdd): void {
     const p = this.pendingAdds;
+    const w = {
+      table_id: f.table_id, priority: f.priority, cookie: f.cookie, idle_timeout: f.idle_timeout, hard_timeout: f.hard_timeout,
+      flags: f.flags, key: f.key, hash: f.hash, wire: latin1Of(raw, f.matchFrom, f.instrTo), matchLen: f.matchTo - f.matchFrom, instructionsAt: f.instrFrom - f.matchFrom,
+    };
     let c;
     try {
-      c = this.tables.addWire({
-        table_id: f.table_id, priority: f.priority, cookie: f.cookie, idle_timeout: f.idle_timeout, hard_timeout: f.hard_timeout,
-        flags: f.flags, key: f.key, hash: f.hash, wire: latin1Of(raw, f.matchFrom, f.instrTo), matchLen: f.matchTo - f.matchFrom, instructionsAt: f.instrFrom - f.matchFrom,
-      }, p.now());
+      c = this.tables.addWire(w, p.now());
     } catch (e) {
-      this.flushAdds(); // the errors of earlier messages go first
-      throw e;
+      // TABLE_FULL: the errors of earlier messages go first, and an earlier ADD the datapath
+      // refuses makes room, as it would have had the messages been installed one by one
+      if (!p.size) throw e;
+      this.flushAdds();
+      c = this.tables.addWire(w, p.now());
     }
     p.push(s, raw, f, c);
     this.counters.flowMods++;

@@ -16,7 +16,7 @@
  * buffer_id, group and meter references, actions outside a short list, a goto-table or port
  * that would be refused — which then takes the slow path and gets its exact error.
  */
-import { oxmDefs, OFPXMC, OFPFC, OFPFF, OFPIT, OFPAT, OFPP, OFPCML, OFPVID_PRESENT, OFP_NO_BUFFER, type OxmDef } from '../../controller/of13/index.js';
+import { oxmDefs, OFP_VERSION, OFPT, OFPXMC, OFPFC, OFPFF, OFPIT, OFPAT, OFPP, OFPCML, OFPVID_PRESENT, OFP_NO_BUFFER, type OxmDef } from '../../controller/of13/index.js';
 import { SUPPORTED_MATCH_FIELDS, SETTABLE_FIELDS, isOutputPort, type ValidationContext } from './validate.js';
 
 /** ofp_flow_mod field offsets (§7.3.4.1). */
@@ -126,7 +126,7 @@ const seenW: number[] = [];
  */
 export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd | undefined {
   const len = msg.length;
-  if (len < AT.match + 8 || msg[0] !== 4 || u16(msg, 2) !== len) return undefined;
+  if (len < AT.match + 8 || msg[0] !== OFP_VERSION || msg[1] !== OFPT.FLOW_MOD || u16(msg, 2) !== len) return undefined;
   if (msg[AT.command] !== OFPFC.ADD || u32(msg, AT.buffer_id) !== OFP_NO_BUFFER) return undefined;
   const table_id = msg[AT.table_id];
   if (table_id >= ctx.nTables) return undefined;

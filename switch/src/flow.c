@@ -204,14 +204,20 @@ OFSW_API int ofsw_Flow_addBatch(struct ofsw_Switch *sw, const uint8_t *buf, uint
 		uint64_t cookie;
 		int64_t h;
 
-		if (len - off < sizeof(r))
-			return ofsw_fail(-EINVAL, OFPET_FLOW_MOD_FAILED, OFPFMFC_UNKNOWN, (int32_t)off,
-					 "batch record %u: header runs past the buffer (%u bytes)", i, len);
+		/* a record that does not fit is refused like a flow the datapath refuses: it is
+		 * where the batch stops (the return value counts what went in before it) */
+		if (len - off < sizeof(r)) {
+			ofsw_fail(-EINVAL, OFPET_FLOW_MOD_FAILED, OFPFMFC_UNKNOWN, (int32_t)off,
+				  "batch record %u: header runs past the buffer (%u bytes)", i, len);
+			return (int)i;
+		}
 		memcpy(&r, buf + off, sizeof(r));
 		sz = OFSW_FLOW_REC_SIZE(r.match_len, r.instructions_len);
-		if (sz > len - off)
-			return ofsw_fail(-EINVAL, OFPET_FLOW_MOD_FAILED, OFPFMFC_UNKNOWN, (int32_t)off,
-					 "batch record %u: %u bytes run past the buffer (%u left)", i, sz, len - off);
+		if (sz > len - off) {
+			ofsw_fail(-EINVAL, OFPET_FLOW_MOD_FAILED, OFPFMFC_UNKNOWN, (int32_t)off,
+				  "batch record %u: %u bytes run past the buffer (%u left)", i, sz, len - off);
+			return (int)i;
+		}
 		memcpy(&cookie, r.cookie_be, sizeof(cookie));
 		h = flow_add(sw, r.table_id, r.priority, rte_be_to_cpu_64(cookie), buf + off + sizeof(r), r.match_len,
 			     buf + off + sizeof(r) + r.match_len, r.instructions_len);
