@@ -16,8 +16,14 @@
  * hash slot, compiled instructions, handle, counters: the C heap, glibc mallinfo2), reported
  * apart too; and the datapath's alone, measured the same way around ofsw_Flow_add.
  *
- * Also in the same run, the datapath alone: ofsw_Flow_add through the binding (wire bytes
- * encoded beforehand) into a table that holds PREFILL flows, to tell the agent's share.
+ * Also in the same run, the datapath alone, to tell the agent's share: ofsw_Flow_add through
+ * the binding (wire bytes encoded beforehand, one call a flow) into a table that holds PREFILL
+ * flows, then MEASURE more through ofsw_Flow_addBatch (records packed beforehand, 512 a call:
+ * what the agent does with the FLOW_MODs of one TCP chunk).
+ *
+ * Besides flows per second (wall clock, from the first byte to the barrier reply), flows per
+ * CPU-second of this process (controller and switch both: process.cpuUsage) — on a shared
+ * machine the wall clock also counts the other processes.
  *
  * Usage: npm run bench -- flow-mod [--quick]   (--quick: 100,000 + 20,000 flows)
  */
@@ -29,6 +35,7 @@ import { OFPFC, OFPP, OFPG, OFP_NO_BUFFER, encode, type Msg } from '../../contro
 import { OfswDatapath } from '../../switch/bindings.js';
 import { matchBytes, instructionBytes } from '../../switch/wire.js';
 import { startAgent } from '../../switch/agent/index.js';
+import { FlowBatch } from '../../switch/agent/flowbatch.js';
 import { DpdkBackend } from '../../switch/agent/dpdk-backend.js';
 import { RawController } from '../../switch/agent/rawcontroller.js';
 import { benchFlows, type BenchFlow } from './datapath/flows.js';
@@ -53,8 +60,8 @@ function* encodedFlowMods(first: number, n: number): Generator<Uint8Array> {
   }
 }
 
-/** Send n FLOW_MODs (flows first …) and a barrier; seconds until the BARRIER_REPLY. */
-async function install(c: RawController, first: number, n: number): Promise<number> {
+/** Send n FLOW_MODs (flows first …) and a barrier; seconds until the BARRIER_REPLY, and CPU seconds. */
+async function install(c: RawController, first: number, n: number): Promise<{ s: number; cpu: number }> {
   // Encoding is the controller's work, not the switch's: done before the clock starts.
   const chunks: Buffer[] = [];
   let cur: Uint8Array[] = [];
@@ -64,15 +71,17 @@ async function install(c: RawController, first: number, n: number): Promise<numb
   }
   if (cur.length) chunks.push(Buffer.concat(cur));
   const from = c.received.length;
+  const u0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (const ch of chunks) {
     if (!c.socket.write(ch)) await new Promise<void>((r) => c.socket.once('drain', () => r()));
   }
   await c.barrier(600_000);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const u = process.cpuUsage(u0);
   const errors = c.received.slice(from).filter((r) => r.msg.type === 'ERROR');
   if (errors.length) throw new Error(`flow-mod: ${errors.length} FLOW_MODs refused, first: ${JSON.stringify(errors[0].msg, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
-  return s;
+  return { s, cpu: (u.user + u.system) / 1e6 };
 }
 
 /** A full garbage collection (the flag set at run time, as `node --expose-gc` would). */
@@ -124,20 +133,21 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     await c.handshake();
     await c.barrier();
     const m0 = await mem();
-    const tFill = await install(c, 0, prefill);
+    const { s: tFill } = await install(c, 0, prefill);
     c.received.length = 0; // the controller's record of replies is not the switch's memory
     const m1 = await mem();
     log(`filled table 0 with ${prefill.toLocaleString('en-US')} flows in ${tFill.toFixed(2)} s (${Math.round(prefill / tFill).toLocaleString('en-US')}/s)`);
-    const tMeas = await install(c, prefill, measure);
+    const { s: tMeas, cpu } = await install(c, prefill, measure);
     const st = dp.tableStats(0);
     if (st.activeCount !== prefill + measure) throw new Error(`table 0 holds ${st.activeCount} flows, expected ${prefill + measure}`);
     out.flows_per_s = Math.round(measure / tMeas);
+    out.flows_per_cpu_s = Math.round(measure / cpu);
     out.fill_flows_per_s = Math.round(prefill / tFill);
     const pf = perFlow(m0, m1, prefill);
     out.bytes_per_flow = pf.total;
     out.bytes_per_flow_detail = pf;
     out.subtables = st.subtables;
-    log(`${measure.toLocaleString('en-US')} more in ${tMeas.toFixed(2)} s: ${(out.flows_per_s as number).toLocaleString('en-US')} flows/s (barrier-confirmed)`);
+    log(`${measure.toLocaleString('en-US')} more in ${tMeas.toFixed(2)} s: ${(out.flows_per_s as number).toLocaleString('en-US')} flows/s (barrier-confirmed; ${(out.flows_per_cpu_s as number).toLocaleString('en-US')} per CPU-second)`);
   } finally {
     c.close();
     await sw.stop();
@@ -163,12 +173,35 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       out.datapath_only_flows_per_s = Math.round(measure / s);
       log(`datapath alone (ofsw_Flow_add through the binding): ${(out.datapath_only_flows_per_s as number).toLocaleString('en-US')} flows/s`);
+      // the next MEASURE flows in batches, as the agent installs them
+      const batches: FlowBatch[] = [];
+      let fb = new FlowBatch();
+      i = 0;
+      for (const f of benchFlows('nsod', prefill + 2 * measure)) {
+        if (i++ < prefill + measure) continue;
+        const w = wire(f);
+        const msg = new Uint8Array(16 + w.match.length + w.instructions.length); // cookie (0) at 8, match, instructions
+        msg.set(w.match, 16);
+        msg.set(w.instructions, 16 + w.match.length);
+        fb.add(w.tableId, w.priority, msg, 8, 16, 16 + w.match.length, 16 + w.match.length, msg.length);
+        if (fb.n === 512) { batches.push(fb); fb = new FlowBatch(); }
+      }
+      if (fb.n) batches.push(fb);
+      const t1 = process.hrtime.bigint();
+      for (const b of batches) {
+        const r = d.addFlowBatch(b.buf, b.len, b.n, b.handles);
+        if (r.error) throw r.error;
+      }
+      d.commit();
+      out.datapath_batch_flows_per_s = Math.round(measure / (Number(process.hrtime.bigint() - t1) / 1e9));
+      log(`datapath alone (ofsw_Flow_addBatch, 512 a call): ${(out.datapath_batch_flows_per_s as number).toLocaleString('en-US')} flows/s`);
     } finally {
       d.destroy();
     }
   }
   console.log(`flow-mod: ${(out.flows_per_s as number).toLocaleString('en-US')} flows/s into a table of ${prefill.toLocaleString('en-US')} flows ` +
-    `through the agent (fill ${(out.fill_flows_per_s as number).toLocaleString('en-US')}/s; datapath alone ${(out.datapath_only_flows_per_s as number).toLocaleString('en-US')}/s); ` +
+    `through the agent (${(out.flows_per_cpu_s as number).toLocaleString('en-US')} per CPU-second; fill ${(out.fill_flows_per_s as number).toLocaleString('en-US')}/s; ` +
+    `datapath alone ${(out.datapath_only_flows_per_s as number).toLocaleString('en-US')}/s, batched ${(out.datapath_batch_flows_per_s as number).toLocaleString('en-US')}/s); ` +
     `${out.bytes_per_flow} bytes/flow (${JSON.stringify(out.bytes_per_flow_detail)}; the C datapath's own: ${out.datapath_bytes_per_flow})`);
   return out;
 }
