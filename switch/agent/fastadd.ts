@@ -18,6 +18,7 @@
  */
 import { oxmDefs, OFP_VERSION, OFPT, OFPXMC, OFPFC, OFPFF, OFPIT, OFPAT, OFPP, OFPCML, OFPVID_PRESENT, OFP_NO_BUFFER, type OxmDef } from '../../controller/of13/index.js';
 import { SUPPORTED_MATCH_FIELDS, SETTABLE_FIELDS, isOutputPort, type ValidationContext } from './validate.js';
+import { fieldInfo, type CanonField, type CanonMatch } from './flowmatch.js';
 
 /** ofp_flow_mod field offsets (§7.3.4.1). */
 const AT = { cookie: 8, table_id: 24, command: 25, idle: 26, hard: 28, priority: 30, buffer_id: 32, flags: 44, match: 48 } as const;
@@ -270,4 +271,32 @@ function fastActions(b: Uint8Array, from: number, to: number, ctx: ValidationCon
     p += l;
   }
   return true;
+}
+
+/**
+ * The canonical match (flowmatch.ts CanonMatch) of OXM TLVs this path accepted, read from a
+ * string holding them one char a byte (FlowEntry keeps them so): what canonMatch(decoded)
+ * gives — unmasked OpenFlow-basic fields, sorted by name — without the codec's objects, for
+ * the non-strict selections that look at every entry of a table. `key` is the entry's key
+ * (`${priority}|${match key}`).
+ */
+export function canonOfWire(w: string, matchLen: number, key: string): CanonMatch {
+  const fields: CanonField[] = [];
+  for (let q = 0; q + 4 <= matchLen;) {
+    const f = BASIC[w.charCodeAt(q + 2) >> 1]!;
+    const width = w.charCodeAt(q + 3);
+    let value = 0n;
+    for (let i = 0; i < width;) {
+      // up to 6 bytes at a time as a double (exact below 2^53), then into the bigint
+      const n = Math.min(6, width - i);
+      let v = 0;
+      for (let k = 0; k < n; k++) v = v * 256 + w.charCodeAt(q + 4 + i + k);
+      value = (value << BigInt(8 * n)) | BigInt(v);
+      i += n;
+    }
+    fields.push({ name: f.def.name, value, mask: fieldInfo(f.def.name)!.full });
+    q += 4 + width;
+  }
+  fields.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { fields, key: key.slice(key.indexOf('|') + 1) };
 }

@@ -45,6 +45,7 @@ import { canonMatch, covers, overlaps, matchValues, type CanonMatch } from './fl
 import { validateMatch, validateInstructions, entryActions, type ValidationContext } from './validate.js';
 import { decodeFlow } from './wireparts.js';
 import { KeyIndex, keyHash } from './keyindex.js';
+import { canonOfWire } from './fastadd.js';
 import { GroupTable, type GroupChange, type GroupModRequest, type GroupTableOptions } from './grouptable.js';
 import { MeterTable, type MeterChange, type MeterModRequest, type MeterTableOptions } from './metertable.js';
 
@@ -120,7 +121,7 @@ export class FlowEntry {
     return this.d ? this.d.match : decodeFlow(latin1(this.w!, 0, this.wml), EMPTY).match;
   }
   get canon(): CanonMatch {
-    return this.d ? this.d.canon : canonMatch(this.match);
+    return this.d ? this.d.canon : canonOfWire(this.w!, this.wml, this.key);
   }
   get instructions(): readonly Instruction[] {
     return this.d ? this.d.instructions : decodeFlow(EMPTY, latin1(this.w!, this.wia, this.w!.length)).instructions;

@@ -1,8 +1,8 @@
 /**
  * fastadd.ts against the slow path it stands in for: whatever FLOW_MOD it takes, the codec
  * decodes, validate.ts accepts, and FlowTables would file under the same identity
- * (`${priority}|${canonMatch key}`), with the same table, priority, timeouts, flags and
- * cookie; and it does take the common flows. Random FLOW_MODs (valid and not: missing or late
+ * (`${priority}|${canonMatch key}`) and canonical match (canonOfWire), with the same table,
+ * priority, timeouts, flags and cookie; and it does take the common flows. Random FLOW_MODs (valid and not: missing or late
  * prerequisites, masks, duplicate fields, bad goto-tables, groups, meters, unknown fields)
  * and random single-byte corruptions of them.
  */
@@ -11,9 +11,9 @@ import {
   encode, decode, OFPFC, OFPFF, OFPP, OFPG, OFP_NO_BUFFER, OFPVID_PRESENT,
   type Msg, type OxmField, type Instruction, type Action,
 } from '../../controller/of13/index.js';
-import { fastFlowModAdd } from '../../switch/agent/fastadd.js';
+import { fastFlowModAdd, canonOfWire } from '../../switch/agent/fastadd.js';
 import { validateMatch, validateInstructions, type ValidationContext } from '../../switch/agent/validate.js';
-import { matchKey } from '../../switch/agent/flowmatch.js';
+import { matchKey, canonMatch } from '../../switch/agent/flowmatch.js';
 import { keyHash } from '../../switch/agent/keyindex.js';
 
 /** xorshift32: the same cases on every run. */
@@ -127,6 +127,12 @@ t.test('whatever the fast path takes, the slow path takes the same way', async (
     const same = f.key === `${m.priority}|${matchKey(m.match)}` && f.hash === keyHash(f.key) && f.table_id === m.table_id && f.priority === m.priority
       && f.idle_timeout === m.idle_timeout && f.hard_timeout === m.hard_timeout && f.flags === m.flags && f.cookie === m.cookie
       && (m.flags & OFPFF.CHECK_OVERLAP) === 0;
+    const wire = Buffer.from(raw.subarray(f.matchFrom, f.matchTo)).toString('latin1');
+    const c = canonOfWire(wire, f.matchTo - f.matchFrom, f.key), d = canonMatch(m.match);
+    if (c.key !== d.key || c.fields.length !== d.fields.length || c.fields.some((x, i) => x.name !== d.fields[i].name || x.value !== d.fields[i].value || x.mask !== d.fields[i].mask)) {
+      bad++;
+      if (bad <= 5) t.fail(`canonOfWire differs from canonMatch: ${c.key} vs ${d.key}`);
+    }
     if (!same) {
       bad++;
       if (bad <= 5) t.fail(`the fast path reads it differently: ${f.key} vs ${m.priority}|${matchKey(m.match)} (${Buffer.from(raw).toString('hex')})`);
