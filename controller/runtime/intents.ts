@@ -55,25 +55,15 @@ function valueText(v: unknown): string {
 }
 
 function oxmKey(f: OxmField): string {
-  if (f.field === 'unknown') return `unknown:${toJson(f)}`;
-  const v = f.field + '=' + valueText(f.value);
-  return f.mask === undefined ? v : v + '/' + valueText(f.mask);
+  return f.field === 'unknown' ? `unknown:${toJson(f)}` : `${f.field}=${valueText(f.value)}${f.mask !== undefined ? '/' + valueText(f.mask) : ''}`;
 }
 
 /** Canonical text of a match: fields sorted, so equal matches in any order compare equal. */
 export function matchKey(m: Match): string {
   if (m.length < 2) return m.length ? oxmKey(m[0]) : '';
   const parts = new Array<string>(m.length);
-  let sorted = true;
-  for (let i = 0; i < m.length; i++) {
-    parts[i] = oxmKey(m[i]);
-    if (i > 0 && parts[i - 1] > parts[i]) sorted = false;
-  }
-  // Matches are mostly built in one order already (this is per flow of a large flow set).
-  if (!sorted) parts.sort();
-  let key = parts[0];
-  for (let i = 1; i < parts.length; i++) key += ',' + parts[i];
-  return key;
+  for (let i = 0; i < m.length; i++) parts[i] = oxmKey(m[i]);
+  return parts.sort().join(',');
 }
 
 /** The OpenFlow identity of a flow: table, priority, match. */
