@@ -135,6 +135,7 @@ interface Lib {
   Flow_addBatch: (sw: unknown, buf: Uint8Array, len: number, n: number, handles: BigInt64Array) => number;
   Flow_modify: (sw: unknown, h: number, instr: Uint8Array | null, len: number, flags: number) => number;
   Flow_delete: (sw: unknown, h: number) => number;
+  Flow_deleteBatch: (sw: unknown, hs: BigInt64Array, n: number) => number;
   Flow_stats: (sw: unknown, h: number, out: object) => number;
   Flow_statsBulk: (sw: unknown, hs: BigInt64Array, n: number, out: Uint8Array) => number;
   Table_stats: (sw: unknown, t: number, out: object) => number;
@@ -182,6 +183,7 @@ function load(): Lib {
     Flow_addBatch: h.func(`int ofsw_Flow_addBatch(${S}sw, const uint8_t *buf, uint32_t len, uint32_t n, _Out_ int64_t *handles)`),
     Flow_modify: h.func(`int ofsw_Flow_modify(${S}sw, int64_t handle, const uint8_t *instructions, uint32_t len, uint32_t flags)`),
     Flow_delete: h.func(`int ofsw_Flow_delete(${S}sw, int64_t handle)`),
+    Flow_deleteBatch: h.func(`int ofsw_Flow_deleteBatch(${S}sw, const int64_t *handles, uint32_t n)`),
     Flow_stats: h.func(`int ofsw_Flow_stats(${S}sw, int64_t handle, _Out_ ofsw_FlowStats *out)`),
     Flow_statsBulk: h.func(`int ofsw_Flow_statsBulk(${S}sw, const int64_t *handles, uint32_t n, _Out_ uint8_t *out)`),
     Table_stats: h.func(`int ofsw_Table_stats(${S}sw, uint8_t table_id, _Out_ ofsw_TableStats *out)`),
@@ -488,6 +490,12 @@ export class OfswDatapath {
     this.check('ofsw_Flow_modify', this.l.Flow_modify(this.h, handle, instructions, instructions.length, opts.resetCounts ? 4 : 0));
   }
   deleteFlow(handle: number): void { this.check('ofsw_Flow_delete', this.l.Flow_delete(this.h, handle)); }
+  /** ofsw_Flow_deleteBatch: remove every entry of `handles` still installed; how many were. */
+  deleteFlows(handles: readonly number[]): number {
+    if (!handles.length) return 0;
+    const hs = BigInt64Array.from(handles, (h) => BigInt(h));
+    return this.check('ofsw_Flow_deleteBatch', this.l.Flow_deleteBatch(this.h, hs, hs.length));
+  }
   flowStats(handle: number): FlowStats {
     const o: Record<string, number | bigint> = {};
     this.check('ofsw_Flow_stats', this.l.Flow_stats(this.h, handle, o));

@@ -152,6 +152,8 @@ export interface Backend {
   modifyFlow(handle: FlowHandle, instructions: Uint8Array, resetCounts: boolean): void;
   /** Remove an entry; its handle is invalid at once. */
   deleteFlow(handle: FlowHandle): void;
+  /** Optional: remove many entries in one call (handles no longer installed are skipped). */
+  deleteFlows?(handles: readonly FlowHandle[]): void;
   /** Counters of many entries in one call; undefined for a stale handle. */
   flowCounters(handles: readonly FlowHandle[]): (FlowCounters | undefined)[];
   tableCounters(table_id: number): TableCounters;

@@ -45,6 +45,7 @@ export interface DatapathLike {
   addFlowBatch(buf: Uint8Array, len: number, n: number, handles: BigInt64Array): { added: number; error?: unknown };
   modifyFlow(handle: number, instructions: Uint8Array, opts?: { resetCounts?: boolean }): void;
   deleteFlow(handle: number): void;
+  deleteFlows(handles: readonly number[]): number;
   flowStatsBulk(handles: readonly number[]): ({ packets: bigint; bytes: bigint; idleNs: bigint } | undefined)[];
   tableStats(tableId: number): { lookupCount: bigint; matchedCount: bigint };
   drainPacketIns(): { cookie: bigint; metadata: bigint; inPort: number; totalLen: number; tableId: number; reason: number; data: Uint8Array }[];
@@ -122,6 +123,7 @@ export class DpdkBackend implements Backend {
     this.dp.modifyFlow(handle, instructions, { resetCounts });
   }
   deleteFlow(handle: FlowHandle): void { this.dp.deleteFlow(handle); }
+  deleteFlows(handles: readonly FlowHandle[]): void { this.dp.deleteFlows(handles); }
 
   flowCounters(handles: readonly FlowHandle[]): (FlowCounters | undefined)[] {
     if (!handles.length) return [];

@@ -68,6 +68,9 @@ export class PendingAdds {
     const refused = new Map<FlowEntry, FlowEntry | undefined>();
     const standing = (e: FlowEntry | undefined) => { while (e && refused.has(e)) e = refused.get(e); return e; };
     const retire: FlowEntry[] = [];
+    // entries that carry the counters of the one they replaced (§6.4), read in one call
+    const carry: FlowEntry[] = [];
+    const carried: FlowEntry[] = [];
     try {
       for (let from = 0; from < n;) {
         const r = backend.addFlowBatch ? backend.addFlowBatch(b, from) : addEach(backend, b, from);
@@ -79,12 +82,7 @@ export class PendingAdds {
           this.m.track(e);
           const old = standing(it.c.replaced);
           if (old && this.m.handles.has(old)) {
-            if (!it.resetCounts) {
-              this.m.refresh([old]);
-              e.packet_count = old.packet_count;
-              e.byte_count = old.byte_count;
-              if (e.packet_count || e.byte_count) this.m.bases.set(e, { packets: e.packet_count, bytes: e.byte_count });
-            }
+            if (!it.resetCounts) { carry.push(e); carried.push(old); }
             retire.push(old);
           }
         }
@@ -101,15 +99,21 @@ export class PendingAdds {
       }
     } finally {
       b.clear();
-      if (retire.length) {
-        // final counters first (they carried over), then the handles go
-        for (const e of retire) {
-          const h = this.m.handles.get(e);
-          this.m.forget(e);
-          if (h === undefined) continue;
-          try { backend.deleteFlow(h); } catch { /* already gone in the datapath */ }
+      // final counters first (they carry over), then the replaced entries' handles go
+      if (carried.length) {
+        this.m.refresh(carried);
+        // in order: an entry of this batch replaced in turn passes on what it carried plus
+        // what the datapath counted on it (read just now, before its base was set)
+        const refreshed = new Set(carried);
+        for (let i = 0; i < carry.length; i++) {
+          const e = carry[i], old = carried[i];
+          const ownP = refreshed.has(e) ? e.packet_count : 0n, ownB = refreshed.has(e) ? e.byte_count : 0n;
+          if (old.packet_count || old.byte_count) this.m.bases.set(e, { packets: old.packet_count, bytes: old.byte_count });
+          e.packet_count = old.packet_count + ownP;
+          e.byte_count = old.byte_count + ownB;
         }
       }
+      if (retire.length) this.m.retire(retire);
     }
   }
 }

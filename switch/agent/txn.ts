@@ -59,6 +59,21 @@ export class Mirror {
     this.track(to);
   }
 
+  /** Forget these entries and delete their datapath handles (one call when the backend can). */
+  retire(entries: readonly FlowEntry[]): void {
+    const hs: FlowHandle[] = [];
+    for (const e of entries) {
+      const h = this.handles.get(e);
+      this.forget(e);
+      if (h !== undefined) hs.push(h);
+    }
+    if (!hs.length) return;
+    if (this.backend.deleteFlows) { this.backend.deleteFlows(hs); return; }
+    for (const h of hs) {
+      try { this.backend.deleteFlow(h); } catch { /* already gone in the datapath */ }
+    }
+  }
+
   /** Read the datapath's counters (and last-hit time) into these entries. */
   refresh(entries: readonly FlowEntry[]): void {
     const list: FlowEntry[] = [];
@@ -218,13 +233,7 @@ export class Txn {
     if (retire.length) {
       // Handles go last: final counters first (FLOW_REMOVED), then the delete.
       this.m.refresh(retire);
-      const { backend, handles } = this.m;
-      for (const e of retire) {
-        const h = handles.get(e);
-        this.m.forget(e);
-        if (h === undefined) continue;
-        try { backend.deleteFlow(h); } catch { /* already gone in the datapath */ }
-      }
+      this.m.retire(retire);
     }
     return removed;
   }

@@ -250,6 +250,9 @@ OFSW_API OFSW_NONNULL_ARGS(1) int ofsw_Flow_modify(struct ofsw_Switch *sw, int64
 						   uint32_t flags);
 /** Remove an entry. Its handle is invalid at once; its memory is freed at the next commit. */
 OFSW_API OFSW_NONNULL int ofsw_Flow_delete(struct ofsw_Switch *sw, int64_t handle);
+/** Remove n entries, as ofsw_Flow_delete each; a handle that is not installed (any more) is
+ * skipped. Returns the number removed. */
+OFSW_API OFSW_NONNULL int ofsw_Flow_deleteBatch(struct ofsw_Switch *sw, const int64_t *handles, uint32_t n);
 
 struct ofsw_FlowStats {
 	uint64_t packets;

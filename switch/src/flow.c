@@ -293,6 +293,22 @@ OFSW_API int ofsw_Flow_delete(struct ofsw_Switch *sw, int64_t handle)
 	return 0;
 }
 
+OFSW_API int ofsw_Flow_deleteBatch(struct ofsw_Switch *sw, const int64_t *handles, uint32_t n)
+{
+	int deleted = 0;
+
+	ofsw_ok();
+	for (uint32_t i = 0; i < n; i++) {
+		struct flow *f = handle_get(&sw->handles, handles[i]);
+
+		if (f == NULL)
+			continue;
+		flow_unlink(sw, f);
+		deleted++;
+	}
+	return deleted;
+}
+
 void flow_delete_all(struct ofsw_Switch *sw)
 {
 	for (uint32_t i = 0; i < sw->handles.used; i++)

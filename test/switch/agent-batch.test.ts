@@ -108,6 +108,21 @@ for (const batching of [true, false]) {
     t.ok(await be.port(3).nextFrame(), 'and it forwards with the new instructions');
   });
 
+  t.test(`${how}: ADDs of one match replacing each other in one batch pass the counters on; one datapath entry is left`, async (t) => {
+    const { c, be } = await rig(t, batching);
+    c.send(add(1, inPort(1), 1n, 2));
+    await c.barrier();
+    be.port(1).inject(udpFrom());
+    t.ok(await be.port(2).nextFrame());
+    together(c, [add(2, inPort(1), 2n, 3), add(3, inPort(2), 9n, 3), add(4, inPort(1), 4n, 1), flowMod({ xid: 5, cookie: 5n, priority: 10, match: inPort(2), flags: 1 << 2, instructions: [] })]);
+    await c.barrier();
+    t.same(errors(c), []);
+    const fs = await flows(c);
+    t.match(fs.find((f) => f.match[0]?.value === 1), { cookie: 4n, packet_count: 1n, instructions: [{ actions: [{ port: 1 }] }] }, 'the last ADD stands, with the first entry\'s counters');
+    t.match(fs.find((f) => f.match[0]?.value === 2), { cookie: 5n, packet_count: 0n, instructions: [] }, 'RESET_COUNTS (and drop) for the other');
+    t.equal(be.flowCount, 2, 'the replaced entries left the datapath');
+  });
+
   t.test(`${how}: errors keep the order of the messages`, async (t) => {
     const { c, sw } = await rig(t, batching);
     together(c, [add(40, dst(1), BAD), flowMod({ xid: 41, table_id: 99, priority: 1 }), add(42, dst(2), 2n)]);

@@ -2,7 +2,8 @@
  * ofsw_Flow_addBatch (switch/include/ofsw.h) through the binding, with records packed by
  * switch/agent/flowbatch.ts: the same entries as one ofsw_Flow_add each (handles, cookies,
  * forwarding state), a stop at the first refused record with its OpenFlow error, the rest
- * installable by a second call, and records that do not fit the buffer refused, not read.
+ * installable by a second call, and records that do not fit the buffer refused, not read;
+ * ofsw_Flow_deleteBatch.
  */
 import t from 'tap';
 import { OfswDatapath, OfswError } from '../../switch/bindings.js';
@@ -88,4 +89,17 @@ t.test('records that do not fit the buffer are refused, not read', async (t) => 
   dp.deleteFlow(b.handle(0));
   dp.commit();
   t.equal(dp.tableStats(0).activeCount, 0);
+});
+
+t.test('ofsw_Flow_deleteBatch removes what is installed and skips what is not', async (t) => {
+  const b = new FlowBatch();
+  for (let i = 0; i < 10; i++) push(b, 2, 5, BigInt(i), matchBytes(dst(100 + i)), outputTo(1));
+  t.same(dp.addFlowBatch(b.buf, b.len, b.n, b.handles), { added: 10 });
+  const hs = Array.from({ length: 10 }, (_, i) => b.handle(i));
+  dp.deleteFlow(hs[3]);
+  t.equal(dp.deleteFlows([...hs, hs[3], 123456789]), 9, 'nine still installed, a deleted and a never-issued handle skipped');
+  t.equal(dp.tableStats(2).activeCount, 0);
+  t.equal(dp.deleteFlows(hs), 0, 'none left');
+  t.equal(dp.deleteFlows([]), 0);
+  dp.commit();
 });
