@@ -11,9 +11,12 @@ import type { Codec } from './schema.js';
 
 const byType: (Codec<any> | undefined)[] = [];
 const typeName: string[] = [];
+/** Encoding side, by message type name: the codec and the header's type number (a Map: the name is a runtime key). */
+const byName = new Map<string, { readonly c: Codec<any>; readonly t: number }>();
 for (const [name, t] of Object.entries(OFPT)) {
   byType[t] = MessageCodecs[name];
   typeName[t] = name;
+  if (MessageCodecs[name]) byName.set(name, { c: MessageCodecs[name], t });
 }
 
 export interface Header { version: number; type: number; length: number; xid: number }
@@ -87,16 +90,15 @@ export function decode(buf: Uint8Array, offset = 0): Message {
   return v as Message;
 }
 
-function codecOf(msg: Message): Codec<any> {
-  const t = OFPT[msg?.type as keyof typeof OFPT];
-  const c = t === undefined ? undefined : byType[t];
-  if (!c) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_TYPE, `cannot encode message type ${String(msg?.type)}`, -1, 'type');
-  return c;
+function codecOf(msg: Message): { readonly c: Codec<any>; readonly t: number } {
+  const e = typeof msg?.type === 'string' ? byName.get(msg.type) : undefined;
+  if (!e) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_TYPE, `cannot encode message type ${String(msg?.type)}`, -1, 'type');
+  return e;
 }
 
 /** Bytes `encode(msg)` will produce. */
 export function encodingLength(msg: Message): number {
-  return codecOf(msg).size(msg);
+  return codecOf(msg).c.size(msg);
 }
 
 /**
@@ -140,7 +142,7 @@ export const ENCODE_IN_PLACE_ROOM = 0x10000;
  * length (without `buf`, the message is left in the scratch space for `encode` to copy).
  */
 export function encodeInto(msg: Message, buf: Uint8Array | undefined, offset: number): number {
-  const c = codecOf(msg);
+  const { c, t } = codecOf(msg);
   const direct = buf !== undefined && buf.length - offset >= ENCODE_IN_PLACE_ROOM;
   let b: Uint8Array = scratch, dv: DataView = scratchDv, at = 0;
   if (direct) {
@@ -156,7 +158,7 @@ export function encodeInto(msg: Message, buf: Uint8Array | undefined, offset: nu
   }
   if (n > 0xffff) throw tooLong(msg.type, n);
   b[at] = msg.type === 'HELLO' ? (msg.version ?? OFP_VERSION) : OFP_VERSION;
-  b[at + 1] = OFPT[msg.type];
+  b[at + 1] = t;
   b[at + 2] = n >>> 8;
   b[at + 3] = n & 255;
   if (buf && !direct) {
