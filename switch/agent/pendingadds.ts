@@ -73,7 +73,12 @@ export class PendingAdds {
     const carried: FlowEntry[] = [];
     try {
       for (let from = 0; from < n;) {
-        const r = backend.addFlowBatch ? backend.addFlowBatch(b, from) : addEach(backend, b, from);
+        let r: { added: number; error?: unknown };
+        try {
+          r = backend.addFlowBatch ? backend.addFlowBatch(b, from) : addEach(backend, b, from);
+        } catch (error) {
+          r = { added: 0, error }; // a backend that throws refuses the record it was at
+        }
         const end = from + r.added;
         for (let i = from; i < end; i++) {
           const it = items[i];

@@ -39,6 +39,15 @@ class BatchingBackend extends RefusingBackend {
   }
 }
 
+/** A batch call that throws (a broken backend) the first time it is called. */
+class ThrowingBackend extends BatchingBackend {
+  private thrown = false;
+  override addFlowBatch(b: FlowBatch, from: number): { added: number; error?: unknown } {
+    if (!this.thrown) { this.thrown = true; throw new Error('broken'); }
+    return super.addFlowBatch(b, from);
+  }
+}
+
 interface Rig { sw: RunningAgent; be: RefusingBackend; c: RawController }
 const ports = [{ port_no: 1 }, { port_no: 2 }, { port_no: 3 }];
 
@@ -142,3 +151,16 @@ for (const batching of [true, false]) {
     t.equal(sw.agent.tables.count(), 2);
   });
 }
+
+t.test('a backend whose batch call throws: the record it was at is answered FLOW_MOD_FAILED/UNKNOWN, the others installed', async (t) => {
+  const be = new ThrowingBackend({ ports });
+  const sw = await startAgent({ datapath_id: '0x4', controllers: ['ptcp:0:127.0.0.1'], backend: { kind: 'oracle' }, ports }, { backend: be, agent: { expireIntervalMs: 3_600_000 } });
+  const c = await RawController.connect(sw.listenPort!);
+  t.teardown(async () => { c.close(); await sw.stop(); await be.close(); });
+  await c.handshake();
+  together(c, [add(1, dst(1), 1n), add(2, dst(2), 2n), add(3, dst(3), 3n)]);
+  await c.barrier();
+  t.match(errors(c).map((e) => [e.xid, e.err_type, codeOf(e)]), [[1, OFPET.FLOW_MOD_FAILED, OFPFMFC.UNKNOWN]], 'the record it was at');
+  t.same((await flows(c)).map((f) => f.cookie), [2n, 3n], 'the next call installs the rest');
+  t.equal(be.flowCount, 2);
+});
