@@ -6,10 +6,12 @@
  * path takes and their near misses (a second tag, 802.1ad, IP options, fragments, ICMP,
  * SCTP, UDP to the L2TP port, short frames), then random byte flips in the headers and
  * random cuts — each in a heap buffer of exactly its length. Both must fill the key and the
- * layout byte for byte alike.
+ * layout byte for byte alike; pkt_parse_hash too, with the hash key_hash gives for that key,
+ * and "head words only" (the microflow cache then compares just those) only for keys whose
+ * other words are zero.
  *
- * argv[1]: frames to try; argv[2]: seed. Output: "frames N fast_shape F differ D", then
- * up to 10 differing frames in hex.
+ * argv[1]: frames to try; argv[2]: seed. Output: "frames N fast_shape F head_only H
+ * differ D", then up to 10 differing frames in hex.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +85,7 @@ static void hex(const uint8_t *b, uint32_t n)
 
 int main(int argc, char **argv)
 {
-	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 100000, fast = 0, differ = 0;
+	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 100000, fast = 0, differ = 0, heads = 0;
 	uint8_t tmpl[96];
 
 	rng_state = argc > 2 ? strtoull(argv[2], NULL, 0) | 1 : 0x9e3779b97f4a7c15ull;
@@ -106,6 +108,22 @@ int main(int argc, char **argv)
 		memset(&l2, 0x5a, sizeof(l2));
 		pkt_parse(f, len, in_port, &k1, &l1);
 		pkt_parse_generic(f, len, in_port, &k2, &l2);
+		{
+			/* pkt_parse_hash: the same key, its key_hash, and "head only" only when true */
+			struct key k3;
+			struct pkt_layout l3;
+			uint32_t h = 0;
+			int head = pkt_parse_hash(f, len, in_port, &k3, &l3, &h);
+
+			if (memcmp(&k3, &k2, sizeof(k3)) != 0 || memcmp(&l3, &l2, sizeof(l3)) != 0 ||
+			    h != key_hash(&k2) || (head && !key_tail_zero(&k2))) {
+				if (differ++ < 10) {
+					printf("pkt_parse_hash differs (head %d) len %u: ", head, len);
+					hex(f, len);
+				}
+			}
+			heads += (uint32_t)head;
+		}
 		/* the fast path's shape, as the general parser sees it */
 		if (l2.l3 == L3_IPV4 && l2.n_vlan <= 1 && l2.l4_ofs == l2.l3_ofs + 20 &&
 		    (k2.ip_proto == 6 || k2.ip_proto == 17) && k2.l2tp_tunnel_id == 0 && k2.l2tp_session_id == 0)
@@ -118,6 +136,6 @@ int main(int argc, char **argv)
 		}
 		free(f);
 	}
-	printf("frames %u fast_shape %u differ %u\n", n, fast, differ);
+	printf("frames %u fast_shape %u head_only %u differ %u\n", n, fast, heads, differ);
 	return differ != 0;
 }

@@ -64,7 +64,7 @@ struct mfc_entry {
 	uint8_t n;                     /* flows in trace */
 	uint8_t miss_table;            /* table where the packet missed, MFC_NO_MISS */
 	uint8_t n_ops;                 /* flat actions, MFC_NO_FLAT: none recorded */
-	uint8_t _pad;
+	uint8_t tail_zero;             /* the key's words after the head are zero */
 	struct act_fast fast;          /* bytes 12 … 36 */
 	uint32_t _pad2;
 	uint64_t w[KEY_WORDS];         /* the key: bytes 40 … 184 */
@@ -118,12 +118,34 @@ static inline int mfc_key_eq(const uint64_t *a, const uint64_t *b)
 	return (d[0] | d[1]) == 0;
 }
 
-static inline struct mfc_entry *mfc_lookup(struct mfc *c, const struct key *k, uint32_t hash, uint32_t gen)
+/* The head words (and w5, zero in such keys), for a key whose other words are zero. */
+static inline int mfc_head_eq(const uint64_t *a, const uint64_t *b)
+{
+	mfc_v2 d = { 0, 0 };
+
+	_Static_assert(KEY_HEAD_WORDS <= 6, "the head fits three pairs");
+#pragma GCC unroll 3
+	for (int i = 0; i < 6; i += 2) {
+		mfc_v2 x, y;
+
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		d |= x ^ y;
+	}
+	return (d[0] | d[1]) == 0;
+}
+
+/* head: k's words after the head are known to be zero (struct pkt key_head); then the
+ * entry's must be too, and the head words decide — a third of the comparison. */
+static inline struct mfc_entry *mfc_lookup(struct mfc *c, const struct key *k, uint32_t hash, uint32_t gen,
+					   int head)
 {
 	struct mfc_entry *e = mfc_slot(c, hash);
 
 	if (e->gen != gen || e->hash != hash)
 		return NULL;
+	if (head)
+		return e->tail_zero && mfc_head_eq(e->w, k->w) ? e : NULL;
 	return mfc_key_eq(e->w, k->w) ? e : NULL;
 }
 

@@ -171,6 +171,7 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 			/* The cache is keyed by the key as parsed, before any action changes it. */
 			ce->gen = 0;
 			memcpy(ce->w, p->key.w, sizeof(ce->w));
+			ce->tail_zero = (uint8_t)key_tail_zero(&p->key);
 		}
 	}
 

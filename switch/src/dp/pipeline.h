@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <rte_hash_crc.h>
-
 #include "ctx.h"
 #include "tx.h"
 #include "../act/prog.h"
@@ -130,31 +128,5 @@ bool dp_list_exposes(const struct act_list *l);
 
 /* Execute an injected packet-out (mbuf private area: in_port, compiled actions). */
 void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_mbuf *m);
-
-/*
- * The packet hash, when the NIC gave none: CRC32-C of the key, in two independent chains
- * (so the CRC latency overlaps) over the words packets differ in — the L2 words, the
- * IPv4/ARP addresses and the L4 ports whole, the rarer words folded in by XOR (MPLS, PPPoE,
- * ARP/ND link-layer addresses, flow label; the IPv6 words only for IPv6). metadata and
- * tunnel_id are zero at parse. The hash only picks a microflow-cache slot (entries compare
- * the whole key), so a fold that maps two keys to one hash costs a collision, never a wrong
- * answer.
- */
-static inline uint32_t dp_key_hash(const struct key *k)
-{
-	const uint64_t *w = k->w;
-	uint32_t a = (uint32_t)rte_hash_crc_8byte(w[0], 0x9e3779b9u);
-	uint32_t b = (uint32_t)rte_hash_crc_8byte(w[1], 0x7f4a7c15u);
-
-	a = rte_hash_crc_8byte(w[2], a);
-	b = rte_hash_crc_8byte(w[3] ^ w[9] ^ w[11], b);
-	a = rte_hash_crc_8byte(w[4] ^ w[10], a);
-	b = rte_hash_crc_8byte(w[6] ^ w[7], b);
-	if (unlikely(k->eth_type == RTE_BE16(0x86dd))) {
-		a = rte_hash_crc_8byte(w[12] ^ w[14] ^ w[16], a);
-		b = rte_hash_crc_8byte(w[13] ^ w[15] ^ w[17], b);
-	}
-	return a ^ ((b << 16) | (b >> 16));
-}
 
 #endif

@@ -101,9 +101,8 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
 	p.in_port = pv->in_port;
 	p.in_dpdk_port = UINT16_MAX;
 	p.queue_id = 0;
-	pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), rte_cpu_to_be_32(pv->in_port),
-		  &p.key, &p.lay);
-	p.hash = dp_key_hash(&p.key);
+	p.key_head = (uint8_t)pkt_parse_hash(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+					     rte_cpu_to_be_32(pv->in_port), &p.key, &p.lay, &p.hash);
 	exec_init(&e, w, s, &p);
 	e.table_id = 0xff; /* no table was looked up */
 	if (acts != NULL)
@@ -167,27 +166,36 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	}
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
-	/* 1: parse, then hash. Two loops: the parser writes the key in narrow stores, and a
-	 * 64-bit load right behind them cannot be forwarded from the store buffer (it waits
-	 * for the stores to reach the cache); a whole burst later they have. */
-	for (uint16_t i = 0; i < n; i++) {
-		struct pkt *p = &pk[i];
-		struct rte_mbuf *m = mb[i];
-
-		p->m = m;
-		p->in_port = pt->port_no;
-		p->in_dpdk_port = pt->dpdk_id;
-		p->queue_id = 0;
-		pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be, &p->key, &p->lay);
-	}
+	/* 1: parse and hash (the parser hashes the commonest frames from the key words still in
+	 * its registers: a hash reading the key back right behind the parser's stores would
+	 * wait for them to leave the store buffer). */
 	if (c != NULL) {
 		for (uint16_t i = 0; i < n; i++) {
 			struct pkt *p = &pk[i];
+			struct rte_mbuf *m = mb[i];
 
-			p->hash = (p->m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? p->m->hash.rss : dp_key_hash(&p->key);
+			p->m = m;
+			p->in_port = pt->port_no;
+			p->in_dpdk_port = pt->dpdk_id;
+			p->queue_id = 0;
+			p->key_head = (uint8_t)pkt_parse_hash(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+							      in_port_be, &p->key, &p->lay, &p->hash);
+			if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+				p->hash = m->hash.rss;
 			mfc_prefetch(c, p->hash);
 		}
 	} else {
+		for (uint16_t i = 0; i < n; i++) {
+			struct pkt *p = &pk[i];
+			struct rte_mbuf *m = mb[i];
+
+			p->m = m;
+			p->in_port = pt->port_no;
+			p->in_dpdk_port = pt->dpdk_id;
+			p->queue_id = 0;
+			p->key_head = 0;
+			pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be, &p->key, &p->lay);
+		}
 		/* No cache (bypassed): the hash is not needed, and every packet goes to table 0:
 		 * start its lookups now. */
 		for (uint16_t i = 0; i < n; i++) {
@@ -201,7 +209,7 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		struct pkt *p = &pk[i];
 
 		if (c != NULL) {
-			struct mfc_entry *e = mfc_lookup(c, &p->key, p->hash, gen);
+			struct mfc_entry *e = mfc_lookup(c, &p->key, p->hash, gen, p->key_head);
 
 			if (e != NULL) {
 				ce[i] = e;

@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_byteorder.h>
+#include <rte_hash_crc.h>
+
 #define KEY_WORDS 18
 
 struct key {
@@ -55,6 +58,64 @@ struct key {
 _Static_assert(sizeof(((struct key *)0)->w) == KEY_WORDS * 8, "key words");
 _Static_assert(offsetof(struct key, nd_target) == 128, "key layout");
 _Static_assert(sizeof(struct key) == KEY_WORDS * 8, "key size");
+
+/* The words after w4 (metadata, MPLS, BRAS, tunnel, ARP/ND addresses, IPv6) are all zero
+ * in the key of a plain Ethernet/VLAN/IPv4/TCP-UDP frame (see pkt_parse_hash). */
+#define KEY_HEAD_WORDS 5
+
+/*
+ * The packet hash, when the NIC gave none: CRC32-C of the key, in two independent chains
+ * (so the CRC latency overlaps) over the words packets differ in — the L2 words, the
+ * IPv4/ARP addresses and the L4 ports whole, the rarer words folded in by XOR (MPLS, PPPoE,
+ * ARP/ND link-layer addresses, flow label; the IPv6 words only for IPv6). metadata and
+ * tunnel_id are zero at parse. The hash only picks a microflow-cache slot (entries compare
+ * the whole key), so a fold that maps two keys to one hash costs a collision, never a wrong
+ * answer. key_hash_head is the same function for a key whose words after the head are zero
+ * (and not IPv6), from the head words alone.
+ */
+static inline uint32_t key_hash_fold(uint32_t a, uint32_t b)
+{
+	return a ^ ((b << 16) | (b >> 16));
+}
+
+static inline uint32_t key_hash_head(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4)
+{
+	uint32_t a = (uint32_t)rte_hash_crc_8byte(w0, 0x9e3779b9u);
+	uint32_t b = (uint32_t)rte_hash_crc_8byte(w1, 0x7f4a7c15u);
+
+	a = rte_hash_crc_8byte(w2, a);
+	b = rte_hash_crc_8byte(w3, b);
+	a = rte_hash_crc_8byte(w4, a);
+	b = rte_hash_crc_8byte(0, b);
+	return key_hash_fold(a, b);
+}
+
+static inline uint32_t key_hash(const struct key *k)
+{
+	const uint64_t *w = k->w;
+	uint32_t a = (uint32_t)rte_hash_crc_8byte(w[0], 0x9e3779b9u);
+	uint32_t b = (uint32_t)rte_hash_crc_8byte(w[1], 0x7f4a7c15u);
+
+	a = rte_hash_crc_8byte(w[2], a);
+	b = rte_hash_crc_8byte(w[3] ^ w[9] ^ w[11], b);
+	a = rte_hash_crc_8byte(w[4] ^ w[10], a);
+	b = rte_hash_crc_8byte(w[6] ^ w[7], b);
+	if (__builtin_expect(k->eth_type == RTE_BE16(0x86dd), 0)) {
+		a = rte_hash_crc_8byte(w[12] ^ w[14] ^ w[16], a);
+		b = rte_hash_crc_8byte(w[13] ^ w[15] ^ w[17], b);
+	}
+	return key_hash_fold(a, b);
+}
+
+/* Are the words after the head all zero? */
+static inline int key_tail_zero(const struct key *k)
+{
+	uint64_t d = 0;
+
+	for (int i = KEY_HEAD_WORDS; i < KEY_WORDS; i++)
+		d |= k->w[i];
+	return d == 0;
+}
 
 /*
  * Matchable fields: X(id, NAME, key member, byte adjust, OXM width, maskable, settable, bits).

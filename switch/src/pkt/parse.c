@@ -196,7 +196,7 @@ static inline uint64_t load64(const uint8_t *p)
  * (little-endian: the lowest byte first).
  */
 static inline __attribute__((always_inline)) int parse_fast(const uint8_t *p, uint32_t len, uint32_t in_port_be,
-							    struct key *k, struct pkt_layout *l)
+							    struct key *k, struct pkt_layout *l, uint32_t *hash)
 {
 	uint32_t o = 14, need;
 	uint16_t type, vid_be = 0, tp_dst;
@@ -240,19 +240,41 @@ static inline __attribute__((always_inline)) int parse_fast(const uint8_t *p, ui
 	l->l4_ofs = (uint16_t)(o + 20);
 	l->n_vlan = o == 18;
 	l->l3 = L3_IPV4;
+	if (hash != NULL) /* from the words still in registers: no reload of what was just stored */
+		*hash = key_hash_head(w0, w1, w2, load64(p + o + 12), tp);
 	return 1;
 }
+
+static void parse_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
+			  struct pkt_layout *l);
 
 void pkt_parse(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
 	       struct pkt_layout *l)
 {
-	uint32_t o = 12;
-	uint16_t type;
-
 #ifndef PKT_PARSE_NO_FAST
-	if (likely(parse_fast(p, len, in_port_be, k, l)))
+	if (likely(parse_fast(p, len, in_port_be, k, l, NULL)))
 		return;
 #endif
+	parse_general(p, len, in_port_be, k, l);
+}
+
+int pkt_parse_hash(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
+		   struct pkt_layout *l, uint32_t *hash)
+{
+#ifndef PKT_PARSE_NO_FAST
+	if (likely(parse_fast(p, len, in_port_be, k, l, hash)))
+		return 1;
+#endif
+	parse_general(p, len, in_port_be, k, l);
+	*hash = key_hash(k);
+	return 0;
+}
+
+static void parse_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
+			  struct pkt_layout *l)
+{
+	uint32_t o = 12;
+	uint16_t type;
 
 	/* Zero the key 16 bytes at a time (a memset here becomes `rep stos`, slow to start). */
 #pragma GCC unroll 9

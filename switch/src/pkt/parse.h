@@ -31,5 +31,10 @@ struct pkt_layout {
  * port number in network byte order; metadata and tunnel_id start at zero. */
 void pkt_parse(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
 	       struct pkt_layout *l);
+/* pkt_parse, and *hash = key_hash(k). Returns 1 when k's words after the head
+ * (KEY_HEAD_WORDS) are zero by construction (a plain Ethernet/VLAN/IPv4/TCP-UDP frame),
+ * 0 when nothing is known about them. */
+int pkt_parse_hash(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
+		   struct pkt_layout *l, uint32_t *hash);
 
 #endif

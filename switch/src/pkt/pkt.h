@@ -19,7 +19,8 @@ struct pkt {
 	uint32_t in_port;      /* OpenFlow port number, host order */
 	uint32_t queue_id;     /* set-queue (recorded; ports have no QoS queues yet) */
 	uint16_t in_dpdk_port; /* rx DPDK port id, UINT16_MAX for packet-out */
-	uint16_t _pad;
+	uint8_t key_head;      /* the key as parsed had only head words (pkt_parse_hash) */
+	uint8_t _pad;
 } __attribute__((aligned(64)));
 
 static inline uint8_t *pkt_data(struct pkt *p) { return rte_pktmbuf_mtod(p->m, uint8_t *); }
