@@ -56,9 +56,6 @@ import { tableFeatures, groupFeatures, meterFeatures, splitReply, MAX_MESSAGE } 
 import { bundleMessage, bundleAddRaw, isBundleMessage, BundleMessageError, type BundledMessage, type BundleHost } from './bundle.js';
 import { BACKEND_CONFIG_INVALID_TTL_TO_CONTROLLER, type Backend } from './backend.js';
 
-/** Bytes as a string of latin1 chars (one char a byte: compact, and opaque to the collector). */
-const latin1Of = (b: Uint8Array, from: number, to: number): string => Buffer.prototype.latin1Slice.call(b, from, to) as string;
-
 /** ofp_desc strings (§7.3.5.1). */
 export interface SwitchDesc {
   readonly mfr_desc: string;
@@ -252,19 +249,15 @@ export class Agent implements SessionHost, BundleHost {
 
   private fastAdd(s: Session, raw: Uint8Array, f: FastAdd): void {
     const p = this.pendingAdds;
-    const w = {
-      table_id: f.table_id, priority: f.priority, cookie: f.cookie, idle_timeout: f.idle_timeout, hard_timeout: f.hard_timeout,
-      flags: f.flags, key: f.key, hash: f.hash, wire: latin1Of(raw, f.matchFrom, f.instrTo), matchLen: f.matchTo - f.matchFrom, instructionsAt: f.instrFrom - f.matchFrom,
-    };
     let c;
     try {
-      c = this.tables.addWire(w, p.now());
+      c = this.tables.addWire(f, p.now());
     } catch (e) {
       // TABLE_FULL: the errors of earlier messages go first, and an earlier ADD the datapath
       // refuses makes room, as it would have had the messages been installed one by one
       if (!p.size) throw e;
       this.flushAdds();
-      c = this.tables.addWire(w, p.now());
+      c = this.tables.addWire(f, p.now());
     }
     p.push(s, raw, f, c);
     this.counters.flowMods++;

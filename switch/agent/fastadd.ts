@@ -33,7 +33,8 @@ export interface FastAdd {
   readonly idle_timeout: number;
   readonly hard_timeout: number;
   readonly flags: number;
-  readonly cookie: bigint;
+  /** a number when below 2^31 */
+  readonly cookie: bigint | number;
   /** `${priority}|${canonMatch(match).key}`: the identity of the entry in its table */
   readonly key: string;
   /** keyHash(key) (keyindex.ts), computed on the key's bytes */
@@ -41,6 +42,9 @@ export interface FastAdd {
   /** the OXM TLVs: msg[matchFrom, matchTo) */
   readonly matchFrom: number;
   readonly matchTo: number;
+  readonly matchLen: number;
+  /** msg[matchFrom, end), one char a byte (what FlowTables.addWire keeps) */
+  readonly wire: string;
   /** the ofp_instruction list: msg[instrFrom, msg length) */
   readonly instrFrom: number;
   readonly instrTo: number;
@@ -224,13 +228,13 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
   }
   return {
     table_id, priority, idle_timeout: u16(msg, AT.idle), hard_timeout: u16(msg, AT.hard), flags, key, hash: hash | 0, cookie: cookieOf(msg),
-    matchFrom: AT.match + 4, matchTo, instrFrom, instrTo: len,
+    matchFrom: AT.match + 4, matchTo, matchLen: mlen - 4, wire: latin1(msg, AT.match + 4, len), instrFrom, instrTo: len,
   };
 }
 
-function cookieOf(b: Uint8Array): bigint {
+function cookieOf(b: Uint8Array): bigint | number {
   const hi = u32(b, AT.cookie), lo = u32(b, AT.cookie + 4);
-  return hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
+  return hi === 0 && lo < 0x80000000 ? lo : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** An action list (§7.2.5) of the kinds validateAction accepts without looking elsewhere. */

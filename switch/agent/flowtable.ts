@@ -56,7 +56,8 @@ export { MeterTable, type MeterEntry, type MeterChange, type MeterModRequest } f
 export interface WireAdd {
   readonly table_id: number;
   readonly priority: number;
-  readonly cookie: bigint;
+  /** a number when below 2^31 (a small integer: no object per entry) */
+  readonly cookie: bigint | number;
   readonly idle_timeout: number;
   readonly hard_timeout: number;
   readonly flags: number;
@@ -66,11 +67,10 @@ export interface WireAdd {
   readonly hash: number;
   /**
    * The FLOW_MOD from its OXM TLVs to its end, one char a byte (latin1): the TLVs at
-   * [0, matchLen), the ofp_instruction list from instructionsAt on (ofp_match padding between)
+   * [0, matchLen), then the ofp_match padding, then the ofp_instruction list (instructionsAt)
    */
   readonly wire: string;
   readonly matchLen: number;
-  readonly instructionsAt: number;
 }
 
 /**
@@ -86,10 +86,11 @@ export class FlowEntry {
   handle = -1;
   /** decoded match, its canonical form and instructions; undefined for an entry from bytes */
   private d: { readonly match: Match; readonly canon: CanonMatch; instructions: readonly Instruction[] } | undefined;
-  /** from bytes: one char a byte, the OXM TLVs at [0, wml), the instructions from `wia` on */
+  /** from bytes: one char a byte, the OXM TLVs at [0, wml), the instructions after their padding */
   private w: string | undefined;
   private wml: number;
-  private wia: number;
+  /** the cookie; a number when it is below 2^31 */
+  private c: bigint | number;
 
   constructor(
     /** installation sequence number: lower was installed earlier (the lookup tie-break) */
@@ -100,7 +101,7 @@ export class FlowEntry {
     readonly key: string,
     /** keyHash(key) (keyindex.ts) */
     readonly hash: number,
-    readonly cookie: bigint,
+    cookie: bigint | number,
     readonly idle_timeout: number,
     readonly hard_timeout: number,
     readonly flags: number,
@@ -109,13 +110,15 @@ export class FlowEntry {
     readonly installedNs: bigint,
     public lastUsedNs: bigint,
     decoded: { match: Match; canon: CanonMatch; instructions: readonly Instruction[] } | undefined,
-    wire: Pick<WireAdd, 'wire' | 'matchLen' | 'instructionsAt'> | undefined,
+    wire: Pick<WireAdd, 'wire' | 'matchLen'> | undefined,
   ) {
     this.d = decoded && { match: decoded.match, canon: decoded.canon, instructions: decoded.instructions };
     this.w = wire?.wire;
     this.wml = wire ? wire.matchLen : 0;
-    this.wia = wire ? wire.instructionsAt : 0;
+    this.c = cookie;
   }
+
+  get cookie(): bigint { return typeof this.c === 'number' ? BigInt(this.c) : this.c; }
 
   get match(): Match {
     return this.d ? this.d.match : decodeFlow(latin1(this.w!, 0, this.wml), EMPTY).match;
@@ -124,7 +127,7 @@ export class FlowEntry {
     return this.d ? this.d.canon : canonOfWire(this.w!, this.wml, this.key);
   }
   get instructions(): readonly Instruction[] {
-    return this.d ? this.d.instructions : decodeFlow(EMPTY, latin1(this.w!, this.wia, this.w!.length)).instructions;
+    return this.d ? this.d.instructions : decodeFlow(EMPTY, latin1(this.w!, instructionsAt(this.wml), this.w!.length)).instructions;
   }
   /** MODIFY replaces them (the entry keeps its identity, counters and timers). */
   set instructions(v: readonly Instruction[]) {
@@ -133,7 +136,6 @@ export class FlowEntry {
       this.d = { match, canon: canonMatch(match), instructions: v };
       this.w = undefined;
       this.wml = 0;
-      this.wia = 0;
     } else this.d.instructions = v;
   }
   /**
@@ -148,6 +150,9 @@ export class FlowEntry {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Where the instructions start after `matchLen` bytes of OXM TLVs: the ofp_match (4-byte
+ * header and TLVs) is padded to 8 bytes (§7.2.3.1). */
+export const instructionsAt = (matchLen: number): number => ((matchLen + 4 + 7) & ~7) - 4;
 /** Bytes [from, to) of a latin1 string. */
 const latin1 = (s: string, from: number, to: number): Uint8Array => Buffer.from(s.slice(from, to), 'latin1');
 
@@ -203,7 +208,7 @@ function passesOutFilter(e: FlowEntry, out_port: number, out_group: number): boo
   }
   return port && group;
 }
-const cookieOk = (e: FlowEntry, cookie: bigint, mask: bigint) => (e.cookie & mask) === (cookie & mask);
+const cookieOk = (e: FlowEntry, cookie: bigint, mask: bigint) => mask === 0n || (e.cookie & mask) === (cookie & mask);
 
 /** Is this a table-miss entry (§5.4: priority 0, every field wildcarded)? */
 export const isTableMiss = (e: FlowEntry): boolean => e.priority === 0 && e.matchesAll;

@@ -30,7 +30,6 @@ export interface ErrorSink {
 }
 
 type AddChange = Extract<FlowChange, { op: 'add' }>;
-interface Item { readonly to: ErrorSink; readonly raw: Uint8Array; readonly c: AddChange; readonly resetCounts: boolean }
 
 /** Flush at this many records (a bound on memory and on the latency of the first). */
 export const MAX_BATCH = 4096;
@@ -38,31 +37,39 @@ const COOKIE_AT = 8;
 
 export class PendingAdds {
   private readonly batch = new FlowBatch();
-  private items: Item[] = [];
+  // per waiting record (arrays side by side: no object per record): where its error goes,
+  // its message, its change
+  private to: ErrorSink[] = [];
+  private raws: Uint8Array[] = [];
+  private changes: AddChange[] = [];
   /** installation time of the waiting entries (one clock read per batch) */
   private nowNs: bigint | undefined;
 
   constructor(private readonly m: Mirror, private readonly clock: () => bigint) {}
 
-  get size(): number { return this.items.length; }
-  get full(): boolean { return this.items.length >= MAX_BATCH; }
+  get size(): number { return this.changes.length; }
+  get full(): boolean { return this.changes.length >= MAX_BATCH; }
   /** The time entries added now are installed at. */
   now(): bigint { return (this.nowNs ??= this.clock()); }
 
   /** An ADD FlowTables accepted (addWire): its record waits for `flush`. */
   push(to: ErrorSink, raw: Uint8Array, f: FastAdd, c: AddChange): void {
     this.batch.add(f.table_id, f.priority, raw, COOKIE_AT, f.matchFrom, f.matchTo, f.instrFrom, f.instrTo);
-    this.items.push({ to, raw, c, resetCounts: (f.flags & OFPFF.RESET_COUNTS) !== 0 });
+    this.to.push(to);
+    this.raws.push(raw);
+    this.changes.push(c);
   }
 
   /** Install every waiting record (see the file comment). */
   flush(): void {
-    const items = this.items;
-    const n = items.length;
+    const changes = this.changes, tos = this.to, raws = this.raws;
+    const n = changes.length;
     if (!n) return;
     const b = this.batch;
     const { backend, tables } = this.m;
-    this.items = [];
+    this.changes = [];
+    this.to = [];
+    this.raws = [];
     this.nowNs = undefined;
     // entries the datapath refused → the entry each had replaced (what stands in for it)
     const refused = new Map<FlowEntry, FlowEntry | undefined>();
@@ -81,25 +88,24 @@ export class PendingAdds {
         }
         const end = from + r.added;
         for (let i = from; i < end; i++) {
-          const it = items[i];
-          const e = it.c.entry;
+          const c = changes[i];
+          const e = c.entry;
           this.m.handles.set(e, b.handle(i));
           this.m.track(e);
-          const old = standing(it.c.replaced);
+          const old = standing(c.replaced);
           if (old && this.m.handles.has(old)) {
-            if (!it.resetCounts) { carry.push(e); carried.push(old); }
+            if (!(e.flags & OFPFF.RESET_COUNTS)) { carry.push(e); carried.push(old); }
             retire.push(old);
           }
         }
         if (end >= n) break;
-        const it = items[end];
-        const e = it.c.entry;
-        const old = standing(it.c.replaced);
+        const e = changes[end].entry;
+        const old = standing(changes[end].replaced);
         refused.set(e, old);
         // (a later ADD of this batch may have replaced it already: then that one replaces `old`)
         tables.undoAdd(e, old);
         const err = datapathError(r.error, { k: 'flow' });
-        it.to.sendError(err.errType, err.errCode, it.raw);
+        tos[end].sendError(err.errType, err.errCode, raws[end]);
         from = end + 1;
       }
     } finally {

@@ -164,3 +164,15 @@ t.test('a backend whose batch call throws: the record it was at is answered FLOW
   t.same((await flows(c)).map((f) => f.cookie), [2n, 3n], 'the next call installs the rest');
   t.equal(be.flowCount, 2);
 });
+
+t.test('cookies of every size come back as they were sent (kept as small numbers when they can be)', async (t) => {
+  const { c } = await rig(t, true);
+  const cookies = [0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0xfedcba9876543210n, 0xffffffffffffffffn];
+  together(c, cookies.map((k, i) => add(i + 1, dst(i + 1), k)));
+  await c.barrier();
+  t.same((await flows(c)).map((f) => f.cookie), cookies);
+  c.send(flowMod({ xid: 99, command: 3, table_id: OFPTT.ALL, cookie: 0x80000000n, cookie_mask: 0xffffffffn, priority: 0 })); // non-strict DELETE by cookie
+  await c.barrier();
+  t.same(errors(c), []);
+  t.same((await flows(c)).map((f) => f.cookie), cookies.filter((k) => (k & 0xffffffffn) !== 0x80000000n), 'removed the entries whose cookie matches under the mask');
+});
