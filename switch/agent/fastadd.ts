@@ -175,25 +175,7 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
     n++;
     q = o + w;
   }
-  // canonMatch's key: `${priority}|` then `${name}=${hex value};` sorted by name
-  for (let i = 1; i < n; i++) {
-    const nm = seenName[i], fd = seenField[i], at = seenAt[i], w = seenW[i];
-    let j = i - 1;
-    while (j >= 0 && seenName[j] > nm) {
-      seenName[j + 1] = seenName[j]; seenField[j + 1] = seenField[j]; seenAt[j + 1] = seenAt[j]; seenW[j + 1] = seenW[j];
-      j--;
-    }
-    seenName[j + 1] = nm; seenField[j + 1] = fd; seenAt[j + 1] = at; seenW[j + 1] = w;
-  }
-  const priority = u16(msg, AT.priority);
-  keyLen = 0;
-  keyDecimal(priority);
-  keyChar(124); // '|'
-  for (let i = 0; i < n; i++) {
-    keyBytes(NAME_EQ[seenField[i]]!);
-    keyHex(msg, seenAt[i], seenW[i]);
-    keyChar(59); // ';'
-  }
+  writeKey(msg, n, u16(msg, AT.priority));
   const key = latin1(keyBuf, 0, keyLen);
   let hash = 0x811c9dc5; // keyHash (FNV-1a) over the same bytes
   for (let i = 0; i < keyLen; i++) hash = Math.imul(hash ^ keyBuf[i], 0x01000193);
@@ -226,6 +208,7 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
     }
     p += il;
   }
+  const priority = u16(msg, AT.priority);
   return {
     table_id, priority, idle_timeout: u16(msg, AT.idle), hard_timeout: u16(msg, AT.hard), flags, key, hash: hash | 0, cookie: cookieOf(msg),
     matchFrom: AT.match + 4, matchTo, matchLen: mlen - 4, wire: latin1(msg, AT.match + 4, len), instrFrom, instrTo: len,
@@ -235,6 +218,50 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
 function cookieOf(b: Uint8Array): bigint | number {
   const hi = u32(b, AT.cookie), lo = u32(b, AT.cookie + 4);
   return hi === 0 && lo < 0x80000000 ? lo : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/**
+ * canonMatch's key of the n fields seen (seenName …, values in `b`), into keyBuf:
+ * `${priority}|` then `${name}=${hex value};` sorted by name.
+ */
+function writeKey(b: Uint8Array, n: number, priority: number): void {
+  for (let i = 1; i < n; i++) {
+    const nm = seenName[i], fd = seenField[i], at = seenAt[i], w = seenW[i];
+    let j = i - 1;
+    while (j >= 0 && seenName[j] > nm) {
+      seenName[j + 1] = seenName[j]; seenField[j + 1] = seenField[j]; seenAt[j + 1] = seenAt[j]; seenW[j + 1] = seenW[j];
+      j--;
+    }
+    seenName[j + 1] = nm; seenField[j + 1] = fd; seenAt[j + 1] = at; seenW[j + 1] = w;
+  }
+  keyLen = 0;
+  keyDecimal(priority);
+  keyChar(124); // '|'
+  for (let i = 0; i < n; i++) {
+    keyBytes(NAME_EQ[seenField[i]]!);
+    keyHex(b, seenAt[i], seenW[i]);
+    keyChar(59); // ';'
+  }
+}
+
+/**
+ * The key fastFlowModAdd gave an entry, from the OXM TLVs it accepted (a string holding them
+ * one char a byte, as FlowEntry keeps them): entries from bytes do not keep their key.
+ */
+export function keyOfWire(w: string, matchLen: number, priority: number): string {
+  const b = Buffer.from(w.slice(0, matchLen), 'latin1');
+  let n = 0;
+  for (let q = 0; q + 4 <= matchLen;) {
+    const f = BASIC[b[q + 2] >> 1]!;
+    seenName[n] = f.def.name;
+    seenField[n] = f.def.field;
+    seenAt[n] = q + 4;
+    seenW[n] = b[q + 3];
+    n++;
+    q += 4 + b[q + 3];
+  }
+  writeKey(b, n, priority);
+  return latin1(keyBuf, 0, keyLen);
 }
 
 /** An action list (§7.2.5) of the kinds validateAction accepts without looking elsewhere. */

@@ -45,7 +45,7 @@ import { canonMatch, covers, overlaps, matchValues, type CanonMatch } from './fl
 import { validateMatch, validateInstructions, entryActions, type ValidationContext } from './validate.js';
 import { decodeFlow } from './wireparts.js';
 import { KeyIndex, keyHash } from './keyindex.js';
-import { canonOfWire } from './fastadd.js';
+import { canonOfWire, keyOfWire } from './fastadd.js';
 import { GroupTable, type GroupChange, type GroupModRequest, type GroupTableOptions } from './grouptable.js';
 import { MeterTable, type MeterChange, type MeterModRequest, type MeterTableOptions } from './metertable.js';
 
@@ -91,14 +91,15 @@ export class FlowEntry {
   private wml: number;
   /** the cookie; a number when it is below 2^31 */
   private c: bigint | number;
+  private k: string | undefined;
 
   constructor(
     /** installation sequence number: lower was installed earlier (the lookup tie-break) */
     readonly seq: number,
     readonly table_id: number,
     readonly priority: number,
-    /** `${priority}|${match key}`: identity in the table */
-    readonly key: string,
+    /** `${priority}|${match key}`: identity in the table; undefined for an entry from bytes */
+    key: string | undefined,
     /** keyHash(key) (keyindex.ts) */
     readonly hash: number,
     cookie: bigint | number,
@@ -116,7 +117,15 @@ export class FlowEntry {
     this.w = wire?.wire;
     this.wml = wire ? wire.matchLen : 0;
     this.c = cookie;
+    this.k = key;
   }
+
+  /**
+   * `${priority}|${match key}`: identity in the table. An entry from bytes computes it from
+   * them (keyOfWire) when asked — when it is replaced, deleted or looked up strictly — rather
+   * than keep a second string per entry.
+   */
+  get key(): string { return this.k ?? keyOfWire(this.w!, this.wml, this.priority); }
 
   get cookie(): bigint { return typeof this.c === 'number' ? BigInt(this.c) : this.c; }
 
@@ -133,6 +142,7 @@ export class FlowEntry {
   set instructions(v: readonly Instruction[]) {
     if (!this.d) {
       const match = this.match;
+      this.k = this.key; // before the bytes it is computed from go
       this.d = { match, canon: canonMatch(match), instructions: v };
       this.w = undefined;
       this.wml = 0;
@@ -298,7 +308,7 @@ export class FlowTables {
     if (!old && this.opts.maxEntries !== undefined && t.byKey.size >= this.opts.maxEntries) fmFail(OFPFMFC.TABLE_FULL, `table ${w.table_id} holds ${t.byKey.size} entries`);
     const keep = old && !(w.flags & OFPFF.RESET_COUNTS);
     const entry = new FlowEntry(
-      ++this.seq, w.table_id, w.priority, w.key, w.hash, w.cookie, w.idle_timeout, w.hard_timeout, w.flags,
+      ++this.seq, w.table_id, w.priority, undefined, w.hash, w.cookie, w.idle_timeout, w.hard_timeout, w.flags,
       keep ? old.packet_count : 0n, keep ? old.byte_count : 0n, nowNs, nowNs,
       undefined, w,
     );

@@ -176,3 +176,23 @@ t.test('cookies of every size come back as they were sent (kept as small numbers
   t.same(errors(c), []);
   t.same((await flows(c)).map((f) => f.cookie), cookies.filter((k) => (k & 0xffffffffn) !== 0x80000000n), 'removed the entries whose cookie matches under the mask');
 });
+
+t.test('an entry from bytes stays itself through MODIFY, a replacing ADD and DELETE_STRICT', async (t) => {
+  const { c, be, sw } = await rig(t, true);
+  c.send(add(1, inPort(1), 1n, 2));
+  c.send(add(2, inPort(2), 2n, 2));
+  await c.barrier();
+  c.send(flowMod({ xid: 3, command: 2, priority: 10, match: inPort(1), instructions: [applyActions(output(3))] })); // MODIFY_STRICT
+  c.send(flowMod({ xid: 4, command: 1, match: inPort(2), instructions: [applyActions(output(1))] })); // MODIFY (non-strict)
+  await c.barrier();
+  t.match(await flows(c), [{ cookie: 1n, instructions: [{ actions: [{ port: 3 }] }] }, { cookie: 2n, instructions: [{ actions: [{ port: 1 }] }] }]);
+  together(c, [add(5, inPort(1), 5n, 2)]); // replaces the modified entry
+  await c.barrier();
+  t.match(await flows(c), [{ cookie: 2n }, { cookie: 5n, instructions: [{ actions: [{ port: 2 }] }] }]);
+  c.send(flowMod({ xid: 6, command: 4, priority: 10, match: inPort(1) })); // DELETE_STRICT
+  c.send(flowMod({ xid: 7, command: 4, priority: 10, match: inPort(2) }));
+  await c.barrier();
+  t.same(errors(c), []);
+  t.equal(sw.agent.tables.count(), 0, 'both found by their identity');
+  t.equal(be.flowCount, 0);
+});

@@ -1,7 +1,8 @@
 /**
  * fastadd.ts against the slow path it stands in for: whatever FLOW_MOD it takes, the codec
  * decodes, validate.ts accepts, and FlowTables would file under the same identity
- * (`${priority}|${canonMatch key}`) and canonical match (canonOfWire), with the same table,
+ * (`${priority}|${canonMatch key}`, also as keyOfWire reads it back from the entry's bytes)
+ * and canonical match (canonOfWire), with the same table,
  * priority, timeouts, flags and cookie; and it does take the common flows. Random FLOW_MODs (valid and not: missing or late
  * prerequisites, masks, duplicate fields, bad goto-tables, groups, meters, unknown fields)
  * and random single-byte corruptions of them.
@@ -11,7 +12,7 @@ import {
   encode, decode, OFPFC, OFPFF, OFPP, OFPG, OFP_NO_BUFFER, OFPVID_PRESENT,
   type Msg, type OxmField, type Instruction, type Action,
 } from '../../controller/of13/index.js';
-import { fastFlowModAdd, canonOfWire } from '../../switch/agent/fastadd.js';
+import { fastFlowModAdd, canonOfWire, keyOfWire } from '../../switch/agent/fastadd.js';
 import { validateMatch, validateInstructions, type ValidationContext } from '../../switch/agent/validate.js';
 import { matchKey, canonMatch } from '../../switch/agent/flowmatch.js';
 import { keyHash } from '../../switch/agent/keyindex.js';
@@ -125,7 +126,7 @@ t.test('whatever the fast path takes, the slow path takes the same way', async (
       continue;
     }
     const same = f.key === `${m.priority}|${matchKey(m.match)}` && f.hash === keyHash(f.key) && f.table_id === m.table_id && f.priority === m.priority
-      && f.idle_timeout === m.idle_timeout && f.hard_timeout === m.hard_timeout && f.flags === m.flags && BigInt(f.cookie) === m.cookie && f.wire === Buffer.from(raw.subarray(f.matchFrom)).toString("latin1") && f.matchLen === f.matchTo - f.matchFrom
+      && f.idle_timeout === m.idle_timeout && f.hard_timeout === m.hard_timeout && f.flags === m.flags && BigInt(f.cookie) === m.cookie && f.wire === Buffer.from(raw.subarray(f.matchFrom)).toString("latin1") && f.matchLen === f.matchTo - f.matchFrom && keyOfWire(f.wire, f.matchLen, f.priority) === f.key
       && (m.flags & OFPFF.CHECK_OVERLAP) === 0;
     const wire = Buffer.from(raw.subarray(f.matchFrom, f.matchTo)).toString('latin1');
     const c = canonOfWire(wire, f.matchTo - f.matchFrom, f.key), d = canonMatch(m.match);
