@@ -7,6 +7,12 @@
  *   connection; modifications go through a Txn (txn.ts): decided by FlowTables, mirrored to
  *   the backend, all or nothing. BARRIER_REQUEST waits for `backend.commit()` (ARCHITECTURE
  *   decision 4) before its reply, and holds back that connection's later messages.
+ * - The flow-install path: a FLOW_MOD ADD that fastadd.ts can decide from its bytes is not
+ *   decoded; FlowTables keeps the entry as those bytes (addWire), and its datapath record
+ *   waits in PendingAdds with the ADDs that arrived with it, installed in one backend call
+ *   before any other message is handled, when the connection has processed all it received,
+ *   and before timeouts run. A controller sees what one Txn per message would show
+ *   (pendingadds.ts); everything else takes the path above.
  * - Roles (§6.3.6): equal by default; MASTER demotes the other masters to SLAVE; MASTER and
  *   SLAVE requests carry a generation_id compared with the largest seen, as a signed 64-bit
  *   distance (a smaller one is OFPRRFC_STALE). A slave gets OFPBRC_IS_SLAVE for PACKET_OUT,
