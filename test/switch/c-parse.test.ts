@@ -26,7 +26,7 @@ t.test('fast and general parser agree byte for byte (ASan/UBSan, exact-size buff
   const cc = (args: string[]) => spawnSync('cc', [...flags, ...args], { encoding: 'utf8' });
   const generic = join(dir, 'parse_generic.o');
   const steps = [
-    cc(['-c', '-DPKT_PARSE_NO_FAST', '-Dpkt_parse=pkt_parse_generic', '-Dpkt_parse_hash=pkt_parse_hash_generic', join(root, 'switch/src/pkt/parse.c'), '-o', generic]),
+    cc(['-c', '-DPKT_PARSE_NO_FAST', '-Dpkt_parse=pkt_parse_generic', '-Dpkt_parse_hash_general=pkt_parse_hash_general_generic', join(root, 'switch/src/pkt/parse.c'), '-o', generic]),
     cc([join(root, 'test/switch/c-parse.c'), generic, ...['parse', 'bras', 'key'].map((f) => join(root, `switch/src/pkt/${f}.c`)),
       '-o', join(dir, 'parse'), ...pc('--libs')]),
   ];

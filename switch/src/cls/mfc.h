@@ -58,7 +58,8 @@ struct act;
  */
 
 struct mfc_entry {
-	/* What a decoded hit reads: the first three lines (mfc_prefetch). */
+	/* What a decoded hit of a head-only key (mfc_lookup) reads: the first two lines; of
+	 * another key, three (mfc_prefetch). */
 	uint32_t hash;
 	uint32_t gen;                  /* 0: empty */
 	uint8_t n;                     /* flows in trace */
@@ -67,8 +68,9 @@ struct mfc_entry {
 	uint8_t tail_zero;             /* the key's words after the head are zero */
 	struct act_fast fast;          /* bytes 12 … 36 */
 	uint32_t _pad2;
-	uint64_t w[KEY_WORDS];         /* the key: bytes 40 … 184 */
-	struct flow *trace[MFC_TRACE]; /* bytes 184 … 248 */
+	struct flow *flow0;            /* trace[0] (NULL when n is 0), in the first line */
+	uint64_t w[KEY_WORDS];         /* the key: bytes 48 … 192 (the head words in 48 … 88) */
+	struct flow *trace[MFC_TRACE];
 	/* The flat interpreter's. */
 	uint8_t cause[MFC_OPS];        /* per op: index in trace of the entry it came from */
 	const struct act *ops[MFC_OPS];
@@ -88,15 +90,18 @@ static inline struct mfc_entry *mfc_slot(struct mfc *c, uint32_t hash)
 	return &c->e[hash & c->mask];
 }
 
-/* The lines a lookup and a decoded hit read: header and decoded form, key, trace[0]. */
-static inline void mfc_prefetch(struct mfc *c, uint32_t hash)
+/* The lines a lookup and a decoded hit read: header, decoded form and flow0, the key (its
+ * head words only, for a head-only key: two lines instead of three). */
+static inline void mfc_prefetch(struct mfc *c, uint32_t hash, int head)
 {
 	const uint8_t *e = (const uint8_t *)mfc_slot(c, hash);
 
-	_Static_assert(offsetof(struct mfc_entry, trace) + sizeof(struct flow *) <= 192, "three lines");
+	_Static_assert(offsetof(struct mfc_entry, w) + 6 * sizeof(uint64_t) <= 128, "head in two lines");
+	_Static_assert(offsetof(struct mfc_entry, w) + sizeof(((struct mfc_entry *)0)->w) <= 192, "key in three");
 	rte_prefetch0(e);
 	rte_prefetch0(e + 64);
-	rte_prefetch0(e + 128);
+	if (!head)
+		rte_prefetch0(e + 128);
 }
 
 /* Whole-key equality, 16 bytes at a time (a scalar loop over the 18 words costs ~110

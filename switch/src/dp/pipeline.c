@@ -280,6 +280,7 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 	if (record && n <= MFC_TRACE) {
 		for (uint32_t i = 0; i < n; i++)
 			ce->trace[i] = trace[i];
+		ce->flow0 = n != 0 ? trace[0] : NULL;
 		ce->n = (uint8_t)n;
 		ce->miss_table = miss_table;
 		ce->n_ops = flat ? (uint8_t)n_ops : MFC_NO_FLAT;

@@ -26,20 +26,23 @@ void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, stru
 void dp_replay(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, const struct mfc_entry *ce, uint32_t gen);
 
 /* Count trace[from … to-1] (flow and table counters) as the table walk would. */
+static inline void dp_count_flow(struct dp_ctx *w, struct flow *f, uint32_t len)
+{
+	struct flow_ctr *fc = &f->ctr[w->idx];
+	struct table_ctr *tc = &w->tctr[f->table_id];
+
+	tc->lookup++;
+	tc->matched++;
+	fc->packets++;
+	fc->bytes += len;
+	fc->last_tsc = w->now_tsc;
+}
+
 static inline void dp_count_flows(struct dp_ctx *w, const struct mfc_entry *ce, uint32_t from, uint32_t to,
 				  uint32_t len)
 {
-	for (uint32_t i = from; i < to; i++) {
-		struct flow *f = ce->trace[i];
-		struct flow_ctr *fc = &f->ctr[w->idx];
-		struct table_ctr *tc = &w->tctr[f->table_id];
-
-		tc->lookup++;
-		tc->matched++;
-		fc->packets++;
-		fc->bytes += len;
-		fc->last_tsc = w->now_tsc;
-	}
+	for (uint32_t i = from; i < to; i++)
+		dp_count_flow(w, ce->trace[i], len);
 }
 
 /*
@@ -107,7 +110,10 @@ static inline int dp_fast_exec(struct dp_ctx *w, const struct snapshot *s, struc
 static inline void dp_replay_fast(struct dp_ctx *w, const struct snapshot *s, struct pkt *p,
 				  const struct mfc_entry *ce)
 {
-	dp_count_flows(w, ce, 0, ce->n, rte_pktmbuf_pkt_len(p->m));
+	if (likely(ce->n == 1)) /* one table: its flow is in the entry's first line */
+		dp_count_flow(w, ce->flow0, rte_pktmbuf_pkt_len(p->m));
+	else
+		dp_count_flows(w, ce, 0, ce->n, rte_pktmbuf_pkt_len(p->m));
 	if (unlikely(ce->miss_table != MFC_NO_MISS)) {
 		/* the output came from an earlier table's apply-actions; then the miss */
 		w->tctr[ce->miss_table].lookup++;

@@ -182,7 +182,7 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 							      in_port_be, &p->key, &p->lay, &p->hash);
 			if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
 				p->hash = m->hash.rss;
-			mfc_prefetch(c, p->hash);
+			mfc_prefetch(c, p->hash, p->key_head);
 		}
 	} else {
 		for (uint16_t i = 0; i < n; i++) {
@@ -215,8 +215,8 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 				ce[i] = e;
 				hit |= 1ull << i;
 				hits++;
-				if (e->n != 0)
-					flow_prefetch(e->trace[0]);
+				if (e->flow0 != NULL)
+					flow_prefetch(e->flow0);
 				continue;
 			}
 			ce[i] = mfc_slot(c, p->hash);

@@ -21,7 +21,8 @@
 #define ETH_P_PPPOE_SESS 0x8864
 #define ETH_TYPE_NOT_ETH 0x05ff /* 802.3 length field: no Ethernet II type (OVS FLOW_DL_TYPE_NONE) */
 
-static inline uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+_Static_assert(PKT_L2TP_PORT == BRAS_L2TP_PORT, "one L2TP port");
 
 typedef uint64_t key_v2 __attribute__((vector_size(16), aligned(8), may_alias));
 
@@ -98,7 +99,7 @@ static void parse_ipv4(const uint8_t *p, uint32_t len, uint32_t o, struct key *k
 	k->ip_proto = p[o + 9];
 	memcpy(&k->ipv4_src, p + o + 12, 4);
 	memcpy(&k->ipv4_dst, p + o + 16, 4);
-	if ((get16(p + o + 6) & 0x1fff) != 0)
+	if ((pkt_get16(p + o + 6) & 0x1fff) != 0)
 		return; /* a later fragment carries no L4 header */
 	parse_l4(p, len, o + ihl, k->ip_proto, k, l);
 	if (unlikely(k->tp_dst == RTE_BE16(BRAS_L2TP_PORT)) && k->ip_proto == 17 && l->l4_ofs != 0) {
@@ -155,7 +156,7 @@ static void parse_ipv6(const uint8_t *p, uint32_t len, uint32_t o, struct key *k
 			goto done;
 		if (nh == 44) {
 			hl = 8;
-			if ((get16(p + q + 2) & 0xfff8) != 0)
+			if ((pkt_get16(p + q + 2) & 0xfff8) != 0)
 				later_frag = 1;
 		} else if (nh == 51) {
 			hl = (p[q + 1] + 2u) * 4;
@@ -179,72 +180,6 @@ done:
 		parse_l4(p, len, q, nh, k, l);
 }
 
-static inline uint64_t load64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/*
- * The commonest frame, parsed straight into whole key words: Ethernet II with at most one
- * 802.1Q tag, IPv4 without options, not a later fragment, TCP or UDP (not to port 1701,
- * which may be L2TP), all within len. The key and layout are exactly what the general parser
- * below makes of such a frame (test/switch/c-parse.test.ts compares the two); 0, with
- * nothing written, for any other frame. Byte positions in the words are those of struct key
- * (little-endian: the lowest byte first).
- */
-static inline __attribute__((always_inline)) int parse_fast(const uint8_t *p, uint32_t len, uint32_t in_port_be,
-							    struct key *k, struct pkt_layout *l, uint32_t *hash)
-{
-	uint32_t o = 14, need;
-	uint16_t type, vid_be = 0, tp_dst;
-	uint32_t tp;
-	uint64_t pcp = 0, w0, w1, w2, tos;
-	uint8_t proto;
-
-	if (len < 14 + 20 + 8)
-		return 0;
-	type = get16(p + 12);
-	if (type == ETH_P_8021Q) {
-		uint16_t tci = get16(p + 14);
-
-		type = get16(p + 16);
-		vid_be = rte_cpu_to_be_16(OFPVID_PRESENT | (tci & 0xfff));
-		pcp = tci >> 13;
-		o = 18;
-	}
-	if (type != ETH_P_IPV4 || p[o] != 0x45 || (get16(p + o + 6) & 0x1fff) != 0)
-		return 0;
-	proto = p[o + 9];
-	need = proto == 17 ? 8 : proto == 6 ? 20 : 0;
-	if (need == 0 || len < o + 20 + need)
-		return 0;
-	memcpy(&tp_dst, p + o + 22, 2);
-	if (proto == 17 && tp_dst == RTE_BE16(BRAS_L2TP_PORT))
-		return 0;
-	tos = p[o + 1];
-	w0 = (uint64_t)in_port_be | (uint64_t)vid_be << 32 | (uint64_t)RTE_BE16(ETH_P_IPV4) << 48;
-	w1 = (load64(p) & 0xffffffffffffull) | pcp << 48 | (uint64_t)proto << 56;
-	w2 = (load64(p + 6) & 0xffffffffffffull) | (tos >> 2) << 48 | (tos & 3) << 56;
-	memcpy(&tp, p + o + 20, 4); /* tp_src, tp_dst */
-	*(key_v2 *)&k->w[0] = (key_v2){ w0, w1 };
-	*(key_v2 *)&k->w[2] = (key_v2){ w2, load64(p + o + 12) }; /* ipv4_src, ipv4_dst */
-	*(key_v2 *)&k->w[4] = (key_v2){ tp, 0 };
-#pragma GCC unroll 6
-	for (int i = 6; i < KEY_WORDS; i += 2)
-		*(key_v2 *)&k->w[i] = (key_v2){ 0, 0 };
-	l->l2_len = (uint16_t)o;
-	l->l3_ofs = (uint16_t)o;
-	l->l4_ofs = (uint16_t)(o + 20);
-	l->n_vlan = o == 18;
-	l->l3 = L3_IPV4;
-	if (hash != NULL) /* from the words still in registers: no reload of what was just stored */
-		*hash = key_hash_head(w0, w1, w2, load64(p + o + 12), tp);
-	return 1;
-}
-
 static void parse_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
 			  struct pkt_layout *l);
 
@@ -252,19 +187,15 @@ void pkt_parse(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *
 	       struct pkt_layout *l)
 {
 #ifndef PKT_PARSE_NO_FAST
-	if (likely(parse_fast(p, len, in_port_be, k, l, NULL)))
+	if (likely(pkt_parse_fast(p, len, in_port_be, k, l, NULL)))
 		return;
 #endif
 	parse_general(p, len, in_port_be, k, l);
 }
 
-int pkt_parse_hash(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
-		   struct pkt_layout *l, uint32_t *hash)
+int pkt_parse_hash_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
+			   struct pkt_layout *l, uint32_t *hash)
 {
-#ifndef PKT_PARSE_NO_FAST
-	if (likely(parse_fast(p, len, in_port_be, k, l, hash)))
-		return 1;
-#endif
 	parse_general(p, len, in_port_be, k, l);
 	*hash = key_hash(k);
 	return 0;
@@ -286,10 +217,10 @@ static void parse_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, s
 		return;
 	memcpy(k->eth_dst, p, 6);
 	memcpy(k->eth_src, p + 6, 6);
-	type = get16(p + 12);
+	type = pkt_get16(p + 12);
 	while ((type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1) && len - o >= 6) {
 		if (l->n_vlan == 0) {
-			uint16_t tci = get16(p + o + 2);
+			uint16_t tci = pkt_get16(p + o + 2);
 
 			k->vlan_vid = rte_cpu_to_be_16(OFPVID_PRESENT | (tci & 0xfff));
 			k->vlan_pcp = (uint8_t)(tci >> 13);
@@ -297,7 +228,7 @@ static void parse_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, s
 		if (l->n_vlan < 255)
 			l->n_vlan++;
 		o += 4;
-		type = get16(p + o);
+		type = pkt_get16(p + o);
 	}
 	o += 2;
 	l->l2_len = (uint16_t)o;
@@ -314,7 +245,7 @@ static void parse_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, s
 		break;
 	case ETH_P_ARP:
 		/* Ethernet/IPv4 ARP only (RFC 826): htype 1, ptype 0x0800, hlen 6, plen 4. */
-		if (len - o >= 28 && get16(p + o) == 1 && get16(p + o + 2) == ETH_P_IPV4 &&
+		if (len - o >= 28 && pkt_get16(p + o) == 1 && pkt_get16(p + o + 2) == ETH_P_IPV4 &&
 		    p[o + 4] == 6 && p[o + 5] == 4) {
 			l->l3_ofs = (uint16_t)o;
 			l->l3 = L3_ARP;
@@ -348,7 +279,7 @@ static void parse_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, s
 			k->pppoe_code = p[o + 1];
 			memcpy(&k->pppoe_sid, p + o + 2, 2);
 			if (type == ETH_P_PPPOE_SESS) {
-				uint32_t n = get16(p + o + 4);
+				uint32_t n = pkt_get16(p + o + 4);
 				uint16_t proto;
 
 				if (n > len - o - 6)
