@@ -55,6 +55,19 @@ interface BasicField { readonly def: OxmDef; readonly bits: number }
 const BASIC: (BasicField | undefined)[] = [];
 for (const d of oxmDefs()) if (d.oxmClass === OFPXMC.OPENFLOW_BASIC) BASIC[d.field] = { def: d, bits: d.bits ?? d.width * 8 };
 
+/** Per oxm_field: may a SET_FIELD write it (validate.ts SETTABLE_FIELDS)? */
+const SETTABLE: readonly boolean[] = Array.from({ length: BASIC.length }, (_, i) => BASIC[i] !== undefined && SETTABLE_FIELDS.has(BASIC[i]!.def.name));
+/** Per oxm_field: is it in this set of match fields (one array per set, kept for the last set asked about)? */
+let supportedOf: ReadonlySet<string> | undefined;
+let supportedArr: readonly boolean[] = [];
+function supportedFields(set: ReadonlySet<string>): readonly boolean[] {
+  if (set !== supportedOf) {
+    supportedArr = Array.from({ length: BASIC.length }, (_, i) => BASIC[i] !== undefined && set.has(BASIC[i]!.def.name));
+    supportedOf = set;
+  }
+  return supportedArr;
+}
+
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const ascii = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
 /** "name=" of every basic field, as bytes */
@@ -144,7 +157,7 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
   const instrFrom = AT.match + ((mlen + 7) & ~7);
   if (mlen < 4 || instrFrom > len) return undefined;
   const matchTo = AT.match + mlen;
-  const supported = ctx.matchFields ?? SUPPORTED_MATCH_FIELDS;
+  const supported = supportedFields(ctx.matchFields ?? SUPPORTED_MATCH_FIELDS);
   let n = 0;
   for (let q = AT.match + 4; q < matchTo;) {
     if (matchTo - q < 4 || u16(msg, q) !== OFPXMC.OPENFLOW_BASIC || (msg[q + 2] & 1) !== 0) return undefined;
@@ -153,7 +166,7 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
     const o = q + 4;
     if (!f || w !== f.def.width || o + w > matchTo) return undefined;
     const d = f.def;
-    if (!supported.has(d.name)) return undefined;
+    if (!supported[d.field]) return undefined;
     for (let i = 0; i < n; i++) if (seenName[i] === d.name) return undefined; // OFPBMC_DUP_FIELD
     if (d.name === 'vlan_vid') {
       const v = u16(msg, o);
@@ -284,7 +297,7 @@ function fastActions(b: Uint8Array, from: number, to: number, ctx: ValidationCon
         const w = b[p + 7];
         if (!f || w !== f.def.width || l !== ((8 + w + 7) & ~7) || !zero(b, p + 8 + w, p + l)) return false;
         const d = f.def;
-        if (!SETTABLE_FIELDS.has(d.name) || !fitsBits(b, p + 8, w, f.bits)) return false;
+        if (!SETTABLE[d.field] || !fitsBits(b, p + 8, w, f.bits)) return false;
         if (d.name === 'vlan_vid' && (u16(b, p + 8) & OFPVID_PRESENT) === 0) return false;
         break;
       }

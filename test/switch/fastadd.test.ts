@@ -163,4 +163,7 @@ t.test('the flows controllers install by the hundred thousand take the fast path
     instructions: [{ type: 'WRITE_METADATA', metadata: 1n, metadata_mask: 1n }, { type: 'GOTO_TABLE', table_id: 2 }],
   });
   t.ok(fastFlowModAdd(ip, ctx), 'a media flow: IPv4/UDP with its prerequisites in order');
+  const narrow: ValidationContext = { nTables: 8, matchFields: new Set(['in_port', 'vlan_vid']) };
+  t.equal(fastFlowModAdd(raw, narrow), undefined, 'a field this datapath does not classify on: the slow path (and its error)');
+  t.ok(fastFlowModAdd(raw, ctx), 'and taken again under the default fields');
 });
