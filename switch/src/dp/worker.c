@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "ctx.h"
+#include "lookahead.h"
 #include "pipeline.h"
 #include "tx.h"
 #include "../act/exec.h"
@@ -240,9 +241,13 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 					}
 			}
 	}
-	/* 3: table 0 for the misses, batched. */
-	if (n_miss != 0)
+	/* 3: table 0 for the misses, batched; without the cache, the later tables' lines too
+	 * (lookahead.h). */
+	if (n_miss != 0) {
 		cls_lookup_batch(&w->sw->tables[0], mk, n_miss, f0, c == NULL ? &cb : NULL);
+		if (c == NULL && w->sw->n_tables > 1)
+			dp_lookahead(w->sw, pk, f0, n);
+	}
 	/* 4: the pipelines, in order. */
 	for (uint32_t i = 0, k = 0; i < n; i++) {
 		if (!(hit & (1ull << i)))
