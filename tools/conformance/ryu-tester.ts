@@ -153,7 +153,8 @@ export function parseTesterLog(log: string, fileOfDescription: ReadonlyMap<strin
   let file = '?';
   const lines = log.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, '');
+    // tester.py's progress dots for throughput tests share the log without a newline of their own
+    const line = lines[i].replace(/\r$/, '').replace(/^[.\r]+(?= )/, '');
     const bad = / : Test file format error \((.*)\)$/.exec(line);
     if (bad) { unloaded.push({ file: line.slice(0, bad.index), reason: bad[1] }); continue; }
     if (!line.startsWith(' ')) {
