@@ -41,6 +41,9 @@ static inline void dp_lookahead(struct ofsw_Switch *sw, const struct pkt *pk, st
 		if (f0[i] == NULL)
 			continue;
 		prog = ATOMIC_LOAD_ACQ(&f0[i]->prog);
+		/* decoded (no goto): the line the pipeline reads anyway, not goto_table's */
+		if (prog->fast.flags != 0)
+			continue;
 		if (prog->goto_table == PROG_NO_GOTO || prog->goto_table >= sw->n_tables || prog->meter_id != 0 ||
 		    prog->exposes)
 			continue;
