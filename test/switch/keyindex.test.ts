@@ -51,10 +51,10 @@ t.test('entries whose hashes collide are told apart by their keys', async (t) =>
   t.same([...ki.values()].map((e) => e.n), es.filter((e) => e.n % 2).map((e) => e.n));
 });
 
-t.test('a million keys', async (t) => {
+t.test('many keys (growth through many rehashes)', async (t) => {
   const ki = new KeyIndex<E>();
-  for (let i = 0; i < 1_000_000; i++) ki.add(entry(`100|eth_src=${i.toString(16)};in_port=1;`, i));
-  t.equal(ki.size, 1_000_000);
-  t.equal(ki.get('100|eth_src=abcde;in_port=1;')?.n, 0xabcde);
-  t.equal(ki.get('100|eth_src=fffff;in_port=1;'), undefined);
+  for (let i = 0; i < 400_000; i++) ki.add(entry(`100|eth_src=${i.toString(16)};in_port=1;`, i));
+  t.equal(ki.size, 400_000);
+  t.equal(ki.get('100|eth_src=4abcd;in_port=1;')?.n, 0x4abcd);
+  t.equal(ki.get('100|eth_src=61a80;in_port=1;'), undefined, 'one past the last');
 });
