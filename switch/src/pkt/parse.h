@@ -68,22 +68,29 @@ static inline __attribute__((always_inline)) int pkt_parse_fast(const uint8_t *p
 	uint32_t o = 14, need;
 	uint16_t type, vid_be = 0, tp_dst;
 	uint32_t tp;
-	uint64_t pcp = 0, w0, w1, w2, tos;
+	uint64_t pcp = 0, w0, w1, w2, w3, ip0, tos;
+	struct pkt_layout lay;
 	uint8_t proto;
 
+	/* Header fields are compared and copied in network order as loaded (no byte swaps):
+	 * the key holds them that way. */
 	if (len < 14 + 20 + 8)
 		return 0;
-	type = pkt_get16(p + 12);
-	if (type == 0x8100) {
-		uint16_t tci = pkt_get16(p + 14);
+	memcpy(&type, p + 12, 2);
+	if (type == RTE_BE16(0x8100)) {
+		uint16_t tci;
 
-		type = pkt_get16(p + 16);
-		vid_be = rte_cpu_to_be_16(OFPVID_PRESENT | (tci & 0xfff));
-		pcp = tci >> 13;
+		memcpy(&tci, p + 14, 2);
+		memcpy(&type, p + 16, 2);
+		vid_be = (uint16_t)((tci & RTE_BE16(0x0fff)) | RTE_BE16(OFPVID_PRESENT));
+		pcp = p[14] >> 5;
 		o = 18;
 	}
-	if (type != 0x0800 || p[o] != 0x45 || (pkt_get16(p + o + 6) & 0x1fff) != 0)
+	if (type != RTE_BE16(0x0800))
 		return 0;
+	ip0 = pkt_load64(p + o); /* version/IHL, TOS, length, id, flags/fragment offset */
+	if ((ip0 & 0xff) != 0x45 || (ip0 & 0xff1f000000000000ull) != 0)
+		return 0; /* options, or a later fragment */
 	proto = p[o + 9];
 	need = proto == 17 ? 8 : proto == 6 ? 20 : 0;
 	if (need == 0 || len < o + 20 + need)
@@ -91,24 +98,26 @@ static inline __attribute__((always_inline)) int pkt_parse_fast(const uint8_t *p
 	memcpy(&tp_dst, p + o + 22, 2);
 	if (proto == 17 && tp_dst == RTE_BE16(PKT_L2TP_PORT))
 		return 0;
-	tos = p[o + 1];
+	tos = (ip0 >> 8) & 0xff;
 	w0 = (uint64_t)in_port_be | (uint64_t)vid_be << 32 | (uint64_t)RTE_BE16(0x0800) << 48;
 	w1 = (pkt_load64(p) & 0xffffffffffffull) | pcp << 48 | (uint64_t)proto << 56;
 	w2 = (pkt_load64(p + 6) & 0xffffffffffffull) | (tos >> 2) << 48 | (tos & 3) << 56;
+	w3 = pkt_load64(p + o + 12); /* ipv4_src, ipv4_dst */
 	memcpy(&tp, p + o + 20, 4); /* tp_src, tp_dst */
 	*(pkt_v2 *)&k->w[0] = (pkt_v2){ w0, w1 };
-	*(pkt_v2 *)&k->w[2] = (pkt_v2){ w2, pkt_load64(p + o + 12) }; /* ipv4_src, ipv4_dst */
+	*(pkt_v2 *)&k->w[2] = (pkt_v2){ w2, w3 };
 	*(pkt_v2 *)&k->w[4] = (pkt_v2){ tp, 0 };
 #pragma GCC unroll 6
 	for (int i = 6; i < KEY_WORDS; i += 2)
 		*(pkt_v2 *)&k->w[i] = (pkt_v2){ 0, 0 };
-	l->l2_len = (uint16_t)o;
-	l->l3_ofs = (uint16_t)o;
-	l->l4_ofs = (uint16_t)(o + 20);
-	l->n_vlan = o == 18;
-	l->l3 = L3_IPV4;
+	lay.l2_len = (uint16_t)o;
+	lay.l3_ofs = (uint16_t)o;
+	lay.l4_ofs = (uint16_t)(o + 20);
+	lay.n_vlan = o == 18;
+	lay.l3 = L3_IPV4;
+	memcpy(l, &lay, sizeof(lay)); /* one store */
 	if (hash != NULL) /* from the words still in registers: no reload of what was just stored */
-		*hash = key_hash_head(w0, w1, w2, pkt_load64(p + o + 12), tp);
+		*hash = key_hash_head(w0, w1, w2, w3, tp);
 	return 1;
 }
 
