@@ -132,6 +132,27 @@ t.test('meter DSCP_REMARK band raises the AF drop precedence', async (t) => {
     t.ok(dscps.filter((d) => d === 14).length >= 14, 'the excess becomes AF13');
     t.ok(o.every((f) => inetChecksum(f.subarray(14, 34)) === 0), 'IPv4 header checksums still verify');
     t.throws(() => dp.addMeter(3, OFPMF.KBPS | OFPMF.PKTPS, bandBytes([])), { name: 'OfswError', ofType: 12, ofCode: 5 }, 'BAD_FLAGS');
+    t.throws(() => dp.addMeter(3, OFPMF.BURST, bandBytes([])), { name: 'OfswError', ofType: 12, ofCode: 5 }, 'BAD_FLAGS: neither KBPS nor PKTPS');
     t.throws(() => flow(dp, 1, [], [{ type: 'METER', meter_id: 9 }]), { name: 'OfswError', ofType: 12, ofCode: 3 }, 'UNKNOWN_METER');
+  });
+});
+
+t.test('meter DSCP_REMARK band moves a class selector down a class; EF stays', async (t) => {
+  await withDatapath(async (dp, r) => {
+    // CS3 (24) and EF (46), 20 frames each, interleaved
+    const cs3 = frame({ ipv4: { src: '10.0.0.1', dst: '10.0.0.2', tos: 24 << 2 } });
+    const ef = frame({ ipv4: { src: '10.0.0.1', dst: '10.0.0.2', tos: 46 << 2 } });
+    r.addPort(1, Array.from({ length: 40 }, (_, i) => (i % 2 ? ef : cs3)));
+    r.addPort(2);
+    dp.addMeter(4, OFPMF.PKTPS | OFPMF.BURST, bandBytes([{ type: 'DSCP_REMARK', rate: 1, burst_size: 4, prec_level: 1 }]));
+    flow(dp, 1, [], [{ type: 'METER', meter_id: 4 }, apply(out(2))]);
+    await r.run();
+    const o = r.output(2);
+    t.equal(o.length, 40, 'remark drops nothing');
+    const dscps = o.map((f) => f[15] >> 2);
+    t.same([...new Set(dscps)].sort((a, b) => a - b), [16, 24, 46], 'only CS2 (16), CS3 (24) and EF (46) leave');
+    t.ok(dscps.filter((d) => d === 16).length >= 15, 'CS3 over the band becomes CS2 (RFC 2474 class selectors)');
+    t.equal(dscps.filter((d) => d === 46).length, 20, 'EF has no drop precedence: unchanged');
+    t.ok(o.every((f) => inetChecksum(f.subarray(14, 34)) === 0), 'IPv4 header checksums still verify');
   });
 });

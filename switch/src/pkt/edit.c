@@ -502,9 +502,21 @@ void edit_dscp_remark(struct pkt *p, uint8_t prec_level)
 
 	if (p->lay.l3 != L3_IPV4 && p->lay.l3 != L3_IPV6)
 		return;
-	/* AFxy = 8x + 2y, x in 1..4, y (drop precedence) in 1..3; other code points stay. */
-	if (cls < 1 || cls > 4 || (dscp & 1) || drop == 0)
+	if ((dscp & 7) == 0) {
+		/* Class selector CSx = 8x (RFC 2474 §4.2.2.2): no drop precedence of its own, and
+		 * a lower class is the less favoured one, so a packet over the band moves down
+		 * prec_level classes (CS3 → CS2 for 1), never below CS0. */
+		cls = (uint8_t)(cls > prec_level ? cls - prec_level : 0);
+		dscp = (uint8_t)(cls << 3);
+	} else {
+		/* AFxy = 8x + 2y, x in 1..4, y (drop precedence) in 1..3; EF and the rest stay. */
+		if (cls < 1 || cls > 4 || (dscp & 1) || drop == 0)
+			return;
+		drop = (uint8_t)(drop + prec_level > 3 ? 3 : drop + prec_level);
+		dscp = (uint8_t)((cls << 3) | (drop << 1));
+	}
+	if (dscp == p->key.ip_dscp)
 		return;
-	drop = (uint8_t)(drop + prec_level > 3 ? 3 : drop + prec_level);
-	set_tos(p, (uint8_t)((cls << 3) | (drop << 1)), p->key.ip_ecn);
+	set_tos(p, dscp, p->key.ip_ecn);
+	p->key.ip_dscp = dscp; /* later tables match the packet as it now is */
 }

@@ -26,7 +26,9 @@ int edit_set_mpls_ttl(struct pkt *p, uint8_t ttl);
 int edit_dec_mpls_ttl(struct pkt *p);
 int edit_copy_ttl_out(struct pkt *p);
 int edit_copy_ttl_in(struct pkt *p);
-/* DSCP remark of a meter band: raise the AF drop precedence (RFC 2597) by prec_level. */
+/* DSCP remark of a meter band (OF1.3.5 §7.3.4.5, "increase the drop precedence by
+ * prec_level"): AFxy's drop precedence y rises (RFC 2597); a class selector CSx, which has
+ * none, moves down to CS(x - prec_level); other code points (EF, …) stay. */
 void edit_dscp_remark(struct pkt *p, uint8_t prec_level);
 
 #endif
