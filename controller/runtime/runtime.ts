@@ -23,7 +23,7 @@ import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
 import { Batch } from '../channel/batch.js';
 import type { Logger } from '../log.js';
-import type { Store, ObjectKind } from '../store/store.js';
+import type { Store, ObjectKind, StoredFlow } from '../store/store.js';
 import { Datapath } from './datapath.js';
 import { flowKey, type FlowSpec, type GroupSpec, type Intent, type MeterSpec } from './intents.js';
 import { reconcile, flowAdd, type ReconcileReport } from './reconcile.js';
@@ -68,7 +68,6 @@ const COOKIE_SHIFT = 48n;
 /** Flows persisted and sent per step of a large flow set (the first step, and at most). */
 const FIRST_CHUNK = 256;
 const CHUNK = 4096;
-const WRITTEN: Promise<void> = Promise.resolve();
 
 /** The flow a stored FLOW_MOD installs. */
 function specOf(m: Msg<'FLOW_MOD'>): FlowSpec {
@@ -241,17 +240,6 @@ export class Runtime {
     const seen = new Set<string>();
     let batch: Batch | null = null;
     const open = async () => (batch ??= await Batch.open(live!, flows.length + before.size));
-    // A chunk's write (on the store's writer thread) overlaps with encoding the next one; a
-    // chunk is sent once its write has resolved. Only the last written chunk waits unsent.
-    let unsent: { readonly written: Promise<void>; readonly wires: Uint8Array[] } | null = null;
-    const sendWhenWritten = async (c: { readonly written: Promise<void>; readonly wires: Uint8Array[] }) => {
-      await c.written;
-      if (!live) return;
-      await (await open()).add(c.wires);
-      // Let the event loop run once: what the socket could not take at once is written
-      // now, so the switch works on this chunk while the next one is prepared.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    };
     // The first chunks are small, so that the switch has work within a millisecond or two;
     // they double up to CHUNK (fewer, larger transactions and writes).
     for (let i = 0, size = FIRST_CHUNK; i < flows.length; i += size, size = Math.min(size * 2, CHUNK)) {
@@ -259,7 +247,7 @@ export class Runtime {
       // One buffer per chunk for the wire forms (large enough for any CHUNK flow-mods).
       let buf = Buffer.allocUnsafe(CHUNK * 256);
       let off = 0;
-      const keys: string[] = [];
+      const added: StoredFlow[] = [];
       const wires: Uint8Array[] = [];
       for (let j = i; j < end; j++) {
         const spec = flows[j];
@@ -271,24 +259,18 @@ export class Runtime {
         off += wire.length;
         const old = before.get(key);
         if (old && Buffer.compare(old, wire) === 0) continue;
-        keys.push(key);
+        added.push({ owner, key, wire });
         wires.push(wire);
       }
-      if (!keys.length) continue;
-      // Only a large set going to a switch gains from the writer thread; otherwise (and always
-      // with no switch to send to) the rows are written here and now, so that a
-      // reconciliation starting next finds them.
-      let written = WRITTEN;
-      if (live && flows.length > CHUNK) {
-        written = this.store.persistFlows(dpid, owner, keys, wires);
-        // Awaited below (or by the next round); a failure must not surface as unhandled first.
-        written.catch(() => undefined);
-      } else this.store.writeFlowRows(dpid, owner, keys, wires);
-      const previous = unsent;
-      unsent = { written, wires };
-      if (previous) await sendWhenWritten(previous);
+      if (!added.length) continue;
+      this.store.writeFlows(dpid, added);
+      if (live) {
+        await (await open()).add(wires);
+        // Let the event loop run once: what the socket could not take at once is written
+        // now, so the switch works on this chunk while the next one is prepared.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
-    if (unsent) await sendWhenWritten(unsent);
     const removed = [...before].filter(([key]) => !seen.has(key));
     if (removed.length) {
       this.store.writeFlows(dpid, [], removed.map(([key]) => key));

@@ -7,8 +7,6 @@
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { toJson, fromJson } from './json.js';
-import { flowRowWriter, type FlowRowWriter } from './flow-rows.js';
-import { FlowWriter } from './flow-writer.js';
 
 /**
  * A desired flow: its identity (table/priority/match text, see runtime/intents.ts flowKey)
@@ -25,11 +23,13 @@ export interface StoredObject<S = unknown> { readonly owner: string; readonly id
 
 export type ObjectKind = 'group' | 'meter';
 
+/** Rows per multi-row INSERT of `writeFlows`. */
+const ROWS = 100;
+
 export class Store {
   readonly db: Database.Database;
   /** `writeFlows`' statements, prepared once (it runs per chunk of a large flow set). */
-  private rowWriter: FlowRowWriter | null = null;
-  private flowWriter: FlowWriter | null = null;
+  private flowStatements: { many: Database.Statement; one: Database.Statement; del: Database.Statement } | null = null;
 
   constructor(readonly file: string) {
     this.db = new Database(file);
@@ -58,10 +58,7 @@ export class Store {
 
   get schemaVersion(): number { return this.db.pragma('user_version', { simple: true }) as number; }
 
-  close(): void {
-    this.flowWriter?.close();
-    this.db.close();
-  }
+  close(): void { this.db.close(); }
 
   /** Stable small integer per app name (used in the cookie's top 16 bits). */
   ownerId(name: string): number {
@@ -102,28 +99,29 @@ export class Store {
     return { added, removed, unchanged };
   }
 
-  /** Write part of a diff in one transaction: delete `removedKeys`, upsert `added`. */
-  writeFlows(dpid: bigint, added: readonly StoredFlow[], removedKeys: readonly string[] = []): void {
-    const rows = { keys: added.map((f) => f.key), owners: added.map((f) => f.owner), wires: added.map((f) => f.wire) };
-    (this.rowWriter ??= flowRowWriter(this.db))(dpid.toString(), rows, removedKeys);
-  }
-
   /**
-   * Upsert flows of one owner (key i → wires[i]) in one transaction, on the flow writer
-   * thread when the store is a file (flow-writer.ts): the caller goes on meanwhile and sends
-   * the flows once this resolves. An in-memory store writes at once.
+   * Write part of a diff in one transaction: delete `removedKeys`, upsert `added`. Rows go
+   * in multi-row statements (far fewer statement executions for large sets).
    */
-  persistFlows(dpid: bigint, owner: string, keys: readonly string[], wires: readonly Uint8Array[]): Promise<void> {
-    if (this.file === ':memory:' || this.file === '') {
-      try { this.writeFlowRows(dpid, owner, keys, wires); } catch (e) { return Promise.reject(e as Error); }
-      return Promise.resolve();
-    }
-    return (this.flowWriter ??= new FlowWriter(this.file)).write(dpid, owner, keys, wires);
-  }
-
-  /** `persistFlows` here and now, on this connection. */
-  writeFlowRows(dpid: bigint, owner: string, keys: readonly string[], wires: readonly Uint8Array[]): void {
-    (this.rowWriter ??= flowRowWriter(this.db))(dpid.toString(), { keys, owners: owner, wires }, []);
+  writeFlows(dpid: bigint, added: readonly StoredFlow[], removedKeys: readonly string[] = []): void {
+    const d = dpid.toString();
+    const { many, one, del } = this.flowStatements ??= {
+      many: this.db.prepare(`INSERT INTO flows (dpid, key, owner, wire) VALUES ${Array(ROWS).fill('(?, ?, ?, ?)').join(', ')}
+        ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, wire = excluded.wire`),
+      one: this.db.prepare('INSERT INTO flows (dpid, key, owner, wire) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO UPDATE SET owner = excluded.owner, wire = excluded.wire'),
+      del: this.db.prepare('DELETE FROM flows WHERE dpid = ? AND key = ?'),
+    };
+    this.db.transaction(() => {
+      for (const k of removedKeys) del.run(d, k);
+      let i = 0;
+      const args: unknown[] = [];
+      for (; i + ROWS <= added.length; i += ROWS) {
+        args.length = 0;
+        for (let j = i; j < i + ROWS; j++) args.push(d, added[j].key, added[j].owner, added[j].wire);
+        many.run(...args);
+      }
+      for (; i < added.length; i++) one.run(d, added[i].key, added[i].owner, added[i].wire);
+    })();
   }
 
   /** Add or replace one desired flow. Returns false when it was already desired as is. */
