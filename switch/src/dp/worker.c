@@ -118,22 +118,24 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
  * net_null, one EPYC core (Zen 5, KVM guest, TSC 2.6 GHz), bursts of 32; instructions from
  * callgrind, cycles from the TSC around whole loop iterations):
  * - NSOD VLAN rewrite, 1 or 1,000 flows (every packet a decoded microflow-cache hit):
- *   ~24.5 Mpps (testpmd io in the same run: 48-50), ~90-100 TSC cycles per packet; ~500
+ *   25-26.4 Mpps on a quiet machine (testpmd io in the same runs: 48-55), ~95-100 TSC
+ *   cycles per packet; ~500
  *   instructions for the whole loop, of which ~200 are the drivers' (net_pcap rx 115,
  *   net_null tx 76 with its per-mbuf free, TLS lookups 11: what testpmd io pays) and ~300
  *   ours: parse and hash ~90 (pkt_parse_hash: plain IPv4 frames straight into key words,
  *   hashed from registers), cache lookup and prefetch ~35 (head words only), decoded replay
  *   with counters and tx ~70, burst bookkeeping ~40. Earlier: 578 in all, 376 ours (parse
  *   134, hash + cache ~90), 23 Mpps.
- * - 100,000 flows (cache bypassed, batched table-0 lookup, decoded entry): ~11.6 Mpps
- *   (testpmd io 28.6), ~200 TSC cycles per packet, memory-bound: half the time is net_pcap's
+ * - 100,000 flows (cache bypassed, batched table-0 lookup, decoded entry): ~12 Mpps
+ *   (testpmd io 28.5-29.5), ~200 TSC cycles per packet, memory-bound: half the time is net_pcap's
  *   own misses on the 100,000 stored frames (two lines each; testpmd has them too), the rest
  *   a hash bucket and the flow's two lines (head and key; counters and decoded
  *   instructions) per packet. Neither huge pages for the heap (glibc.malloc.hugetlb=1:
  *   45 MB of AnonHugePages, no change) nor prefetching both flow lines at the probe, bursts
  *   of 64, or receiving the next burst between the probe and the comparisons (the flow lines
  *   then arrive while the driver copies) moved it measurably; what did: frames on a cache
- *   line of their own (ctx.h mbuf_priv).
+ *   line of their own (ctx.h mbuf_priv). For scale: one match-all entry with the cache off
+ *   runs the same 100,000-frame capture at ~15.9 Mpps (the 1-frame capture at 21.5).
  * - 4 tables, 100,000 flows (cache bypassed): 5.5 Mpps with the lookahead (lookahead.h:
  *   the burst's lookups in tables 1-3 walked in lock-step first), 2.2 before: ~450 instead
  *   of ~1300 TSC cycles per packet; the pipeline still looks every table up again itself
