@@ -2,7 +2,7 @@
  * Controller side of the channel set-up (§6.3.1, §7.5.1): HELLO with a version bitmap,
  * version negotiation, FEATURES, SET_CONFIG, PORT_DESC.
  */
-import { firstValueFrom, filter, timeout as rxTimeout } from 'rxjs';
+import { firstValueFrom, filter, takeUntil, timeout as rxTimeout } from 'rxjs';
 import { OFP_VERSION, OFPET, OFPHFC, OFPCML, type Msg, type Port } from '../of13/index.js';
 import type { Connection } from './connection.js';
 
@@ -38,14 +38,17 @@ export function negotiate(peer: Msg<'HELLO'>): number | undefined {
  */
 export async function handshake(conn: Connection, opts: { timeout?: number; missSendLen?: number } = {}): Promise<SwitchInfo> {
   const timeout = opts.timeout ?? 10_000;
-  const helloP = firstValueFrom(conn.messages$.pipe(filter((m): m is Msg<'HELLO'> => m.type === 'HELLO'), rxTimeout(timeout)));
-  conn.send(helloMsg(conn.nextXid()));
+  // A peer that goes away before its HELLO ends the wait at once (a port probe, a crash).
+  const helloP = firstValueFrom(conn.messages$.pipe(
+    filter((m): m is Msg<'HELLO'> => m.type === 'HELLO'), rxTimeout(timeout), takeUntil(conn.closed$)));
   let hello: Msg<'HELLO'>;
   try {
+    conn.send(helloMsg(conn.nextXid()));
     hello = await helloP;
   } catch (e) {
-    conn.close(`no HELLO from the peer within ${timeout} ms`);
-    throw new Error(`handshake with ${conn.peer}: no HELLO within ${timeout} ms`);
+    const why = conn.closed ? 'the peer closed the channel before its HELLO' : `no HELLO within ${timeout} ms`;
+    conn.close(`handshake: ${why}`);
+    throw new Error(`handshake with ${conn.peer}: ${why}`);
   }
   if (negotiate(hello) === undefined) {
     const why = `we support version 0x04 (OpenFlow 1.3) only; peer offered version 0x${hello.version.toString(16)}`;

@@ -3,6 +3,7 @@ import t from 'tap';
 import net from 'node:net';
 import { Connection, OfpRemoteError, RequestTimeoutError, ChannelClosedError } from '../../controller/channel/connection.js';
 import { silentLogger } from '../../controller/log.js';
+import { handshake } from '../../controller/channel/handshake.js';
 import { decode, encode, Framer, OFPET, OFPBRC, OFPMPF_REPLY_MORE, type Message } from '../../controller/of13/index.js';
 
 async function pair(onPeer: (m: Message, reply: (r: Message) => void) => void) {
@@ -62,4 +63,15 @@ t.test('closing rejects pending requests', async (t) => {
   p.conn.close('test closes');
   await t.rejects(pending, ChannelClosedError);
   await p.close();
+});
+
+t.test('handshake: a peer that closes before its HELLO ends the wait at once, not at the time-out', async (t) => {
+  const p = await pair(() => undefined);
+  t.teardown(p.close);
+  const started = Date.now();
+  const hs = handshake(p.conn, { timeout: 60_000 });
+  p.peer.destroy();
+  await t.rejects(hs, /closed the channel before its HELLO/);
+  t.ok(Date.now() - started < 30_000, 'rejected long before the 60 s time-out');
+  t.ok(p.conn.closed, 'channel closed');
 });
