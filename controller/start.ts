@@ -81,9 +81,13 @@ export async function startNode(opts: { stateDir: string; port?: number; once?: 
   const print = (s: string) => console.log(s);
   const topoFile = opts.topology ?? DEFAULT_TOPOLOGY;
   const topo = loadTopology(topoFile);
-  mkdirSync(opts.stateDir, { recursive: true });
-  const capDir = path.join(opts.stateDir, 'captures');
-  const outDir = path.join(opts.stateDir, 'out');
+  // Absolute from here on: the controller configuration written below resolves its paths
+  // against its own folder (the state folder), so a relative store path would name
+  // var/var/nfvnode.db.
+  const stateDir = path.resolve(opts.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const capDir = path.join(stateDir, 'captures');
+  const outDir = path.join(stateDir, 'out');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(capDir, { recursive: true });
 
@@ -100,9 +104,9 @@ export async function startNode(opts: { stateDir: string; port?: number; once?: 
   const apiPort = opts.apiPort ?? 8080;
   const sw = topo.switches[0];
   const cfg = parseConfig(JSON.stringify(controllerConfig(topo, {
-    listen: { host: '127.0.0.1', port }, store: path.join(opts.stateDir, 'nfvnode.db'), topologyFile: topoFile,
+    listen: { host: '127.0.0.1', port }, store: path.join(stateDir, 'nfvnode.db'), topologyFile: topoFile,
     api: { host: '127.0.0.1', port: apiPort, ...(process.env.NFVNODE_API_TOKEN ? { token: process.env.NFVNODE_API_TOKEN } : {}) },
-  })), path.join(opts.stateDir, 'controller.yaml'));
+  })), path.join(stateDir, 'controller.yaml'));
   const log = createLogger('nfvnode', process.env.NFVNODE_LOG ?? 'warn');
   const ctl = await startController(cfg, log);
   let running: Awaited<ReturnType<typeof startSwitch>> | null = null;

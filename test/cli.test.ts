@@ -1,7 +1,7 @@
 /** The `nfvnode` command line as a user meets it: help, decode, config errors, start. */
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './helpers.js';
@@ -54,4 +54,22 @@ t.test('start --once: the default topology\'s traffic through the embedded switc
   t.equal(out('fw1') + out('fw2') + out('fw3'), 1500, 'residential traffic spread over the three firewalls');
   t.equal(out('nat'), 600, 'business traffic to the CGNAT');
   for (const fw of ['fw1', 'fw2', 'fw3']) t.ok(out(fw) > 0, `${fw} got traffic`);
+});
+
+t.test('start: with a relative state folder the node keeps running until SIGINT, then stops cleanly', async (t) => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'nfvnode-start-run-'));
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+  const apiPort = 20_000 + (process.pid % 20_000);
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/nfvnode.js'), 'start', '--state', 'state', '--api-port', String(apiPort)], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let stdout = '', stderr = '';
+  child.stdout.on('data', (c) => { stdout += c; });
+  child.stderr.on('data', (c) => { stderr += c; });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 90_000;
+  while (!/nfvnode: running/.test(stdout) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.match(stdout, /nfvnode: running — controller on 127\.0\.0\.1:\d+, switch nfv0 connected/, stderr);
+  t.ok(existsSync(path.join(cwd, 'state', 'nfvnode.db')), 'the store is in the state folder');
+  child.kill('SIGINT');
+  t.equal(await exited, 0, stderr);
 });
