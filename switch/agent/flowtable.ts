@@ -43,6 +43,7 @@ import {
 } from '../../controller/of13/index.js';
 import { canonMatch, covers, overlaps, matchValues, type CanonMatch } from './flowmatch.js';
 import { validateMatch, validateInstructions, entryActions, type ValidationContext } from './validate.js';
+import { checkSetFieldPrerequisites } from './setfield-prereq.js';
 import { decodeFlow } from './wireparts.js';
 import { KeyIndex, keyHash } from './keyindex.js';
 import { canonOfWire, keyOfWire } from './fastadd.js';
@@ -267,7 +268,10 @@ export class FlowTables {
     if (fm.table_id >= this.nTables && !(isDelete && fm.table_id === OFPTT.ALL)) fmFail(OFPFMFC.BAD_TABLE_ID, `table ${fm.table_id} (this switch has ${this.nTables})`);
     if ((fm.flags & ~KNOWN_FLAGS) !== 0) fmFail(OFPFMFC.BAD_FLAGS, `unknown flags 0x${fm.flags.toString(16)}`);
     validateMatch(fm.match, this.ctx);
-    if (!isDelete) validateInstructions(fm.instructions, fm.table_id, this.ctx);
+    if (!isDelete) {
+      validateInstructions(fm.instructions, fm.table_id, this.ctx);
+      checkSetFieldPrerequisites(fm.match, fm.instructions);
+    }
     let changes: FlowChange[];
     if (cmd === OFPFC.ADD) changes = [this.add(fm, nowNs)];
     else if (isDelete) changes = this.delete(fm, cmd === OFPFC.DELETE_STRICT);

@@ -8,9 +8,10 @@
  * switch does not implement, are OFPBAC_BAD_TYPE; a SET_FIELD of a field that cannot be
  * written (in_port, metadata, eth_type, ip_proto, mpls_bos, …) is OFPBAC_BAD_SET_TYPE and a
  * value outside the field's bits, or vlan_vid without OFPVID_PRESENT (as Open vSwitch and
- * OpenFlow 1.5 require), is OFPBAC_BAD_SET_ARGUMENT. Set-field prerequisites against the
- * match (OFPBAC_MATCH_INCONSISTENT) are not checked: a set-field whose header is absent
- * from a packet does nothing to it (see oracle/rewrite.ts).
+ * OpenFlow 1.5 require), is OFPBAC_BAD_SET_ARGUMENT. Set-field prerequisites against a flow
+ * entry's match (OFPBAC_MATCH_INCONSISTENT) are checked in setfield-prereq.ts; in group
+ * buckets and packet-outs, which have no match, a set-field whose header is absent from a
+ * packet does nothing to it (see oracle/rewrite.ts).
  */
 import {
   OfpError, checkMatch, OFPET, OFPBMC, OFPBIC, OFPBAC, OFPMMFC, OFPP, OFPG, OFPM, OFPCML, OFPVID_PRESENT,
