@@ -158,7 +158,9 @@ export function validateInstructions(insts: readonly Instruction[], table_id: nu
         return;
       case 'METER':
         if (ins.meter_id === 0 || ins.meter_id > OFPM.MAX) fail(OFPET.METER_MOD_FAILED, OFPMMFC.INVALID_METER, `meter ${ins.meter_id}`, path);
-        if (ctx.meterExists && !ctx.meterExists(ins.meter_id)) fail(OFPET.METER_MOD_FAILED, OFPMMFC.UNKNOWN_METER, `meter ${ins.meter_id} does not exist`, path);
+        // OFPMMFC_INVALID_METER is "invalid meter in meter action" (OF1.3.5 §7.4.4, as Open
+        // vSwitch answers); UNKNOWN_METER is for a METER_MOD MODIFY of an absent meter
+        if (ctx.meterExists && !ctx.meterExists(ins.meter_id)) fail(OFPET.METER_MOD_FAILED, OFPMMFC.INVALID_METER, `meter ${ins.meter_id} does not exist`, path);
         return;
       case 'EXPERIMENTER':
         return fail(BI, OFPBIC.BAD_EXPERIMENTER, `experimenter instruction 0x${ins.experimenter.toString(16)}`, path);

@@ -171,7 +171,7 @@ t.test('FLOW_MOD errors, each with its type and code, and a refused request chan
     ['goto past the last table', { instructions: [gotoTable(8)] }, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_TABLE_ID],
     ['instruction twice', { instructions: [applyActions(), applyActions()] }, OFPET.BAD_INSTRUCTION, OFPBIC.UNSUP_INST],
     ['experimenter instruction', { instructions: [{ type: 'EXPERIMENTER', experimenter: 0x2320, data: new Uint8Array(4) }] }, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_EXPERIMENTER],
-    ['unknown meter', { instructions: [{ type: 'METER', meter_id: 2 }] }, OFPET.METER_MOD_FAILED, OFPMMFC.UNKNOWN_METER],
+    ['unknown meter', { instructions: [{ type: 'METER', meter_id: 2 }] }, OFPET.METER_MOD_FAILED, OFPMMFC.INVALID_METER],
     ['meter 0', { instructions: [{ type: 'METER', meter_id: 0 }] }, OFPET.METER_MOD_FAILED, OFPMMFC.INVALID_METER],
     ['unknown group', { instructions: [applyActions({ type: 'GROUP', group_id: 9 })] }, OFPET.BAD_ACTION, OFPBAC.BAD_OUT_GROUP],
     ['reserved group', { instructions: [applyActions({ type: 'GROUP', group_id: OFPG.ALL })] }, OFPET.BAD_ACTION, OFPBAC.BAD_OUT_GROUP],
