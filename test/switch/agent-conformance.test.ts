@@ -61,6 +61,9 @@ t.test('handshake: HELLO with a bitmap, FEATURES_REPLY, GET_CONFIG', async (t) =
   t.match(await c.request({ type: 'GET_CONFIG_REQUEST', xid: 8 }), { flags: 1, miss_send_len: 0xffff }, 'SET_CONFIG applied');
   const bad = await c.request({ type: 'SET_CONFIG', xid: 9, flags: 2, miss_send_len: 128 });
   isError(t, bad, OFPET.SWITCH_CONFIG_FAILED, OFPSCFC.BAD_FLAGS, 'FRAG_REASM is refused');
+  const unknownBits = await c.request({ type: 'SET_CONFIG', xid: 12, flags: 0x41, miss_send_len: 64 });
+  isError(t, unknownBits, OFPET.SWITCH_CONFIG_FAILED, OFPSCFC.BAD_FLAGS, 'bits beyond OFPC_FRAG_MASK are refused (as Open vSwitch does)');
+  t.match(await c.request({ type: 'GET_CONFIG_REQUEST', xid: 13 }), { flags: 1, miss_send_len: 0xffff }, 'and nothing of it applied');
   const echo = await c.request({ type: 'ECHO_REQUEST', xid: 10, data: Uint8Array.of(1, 2, 3) });
   t.match(echo, { type: 'ECHO_REPLY', xid: 10 });
   t.same([...(echo as Msg<'ECHO_REPLY'>).data], [1, 2, 3]);
