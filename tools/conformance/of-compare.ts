@@ -12,7 +12,9 @@
  * entries (cookies, priorities, counts), or the message type. Where the summaries differ, one
  * of the two is not what OpenFlow 1.3.5 asks, or the spec leaves it open: read the probe.
  *
- * Both switches have ports 1, 2, 3. Needs Debian's openvswitch-switch; no root.
+ * Both switches have ports 1, 2, 3. Needs Debian's openvswitch-switch; no root. With --dpdk
+ * the agent runs over the C datapath (what the datapath refuses after the agent accepted
+ * shows up as a difference too).
  * Output: one line per probe that differs (or every probe with --all), then a summary line.
  * Exit code 0 when none differs, 1 otherwise, 2 on a set-up error.
  */
@@ -25,12 +27,17 @@ import { startAgent, type RunningAgent } from '../../switch/agent/index.js';
 import { RawController, type Received } from '../../switch/agent/rawcontroller.js';
 import { buildFrame } from '../../switch/agent/oracle/build.js';
 import { startOvs, type Ovs } from '../lab/ovs.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-const USAGE = `usage: node dist/tools/conformance/of-compare.js [--only SUBSTR] [--all]
+const USAGE = `usage: node dist/tools/conformance/of-compare.js [--only SUBSTR] [--all] [--dpdk]
 
 Sends OFTest-style OpenFlow 1.3 probes to the switch agent (oracle backend) and to Open
 vSwitch (userspace datapath), and prints the probes whose answers differ.
   --only SUBSTR   run only the probes whose name contains SUBSTR (repeatable)
+  --dpdk          the agent over the C datapath (net_pcap ports, one worker; needs
+                  make -C switch) instead of the oracle backend
   --all           print every probe, not only those that differ
   -h, --help      this text`;
 
@@ -224,10 +231,12 @@ async function run(c: RawController, p: Probe): Promise<string[]> {
 async function main(argv: string[]): Promise<number> {
   const only: string[] = [];
   let all = false;
+  let dpdk = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') { console.log(USAGE); return 0; }
     if (a === '--all') all = true;
+    else if (a === '--dpdk') dpdk = true;
     else if (a === '--only' && argv[i + 1] !== undefined) only.push(argv[++i]);
     else { console.error(`of-compare: unknown argument ${a}\n${USAGE}`); return 2; }
   }
@@ -236,8 +245,22 @@ async function main(argv: string[]): Promise<number> {
   let ovs: Ovs | undefined;
   let listener: Awaited<ReturnType<typeof RawController.listen>> | undefined;
   const cs: RawController[] = [];
+  let pcapDir: string | undefined;
   try {
-    agent = await startAgent({ datapath_id: '0x1', controllers: ['ptcp:0:127.0.0.1'], backend: { kind: 'oracle' }, ports: [1, 2, 3].map((port_no) => ({ port_no })) });
+    const ports = [1, 2, 3].map((port_no) => ({ port_no }));
+    if (dpdk) {
+      const { OfswDatapath } = await import('../../switch/bindings.js');
+      const { PcapReplay } = await import('../../switch/replay.js');
+      const { DpdkBackend } = await import('../../switch/agent/dpdk-backend.js');
+      pcapDir = mkdtempSync(join(tmpdir(), 'nfv-ofcmp-'));
+      const dp = OfswDatapath.create({ ealArgs: '--no-huge -m 512 --no-pci --log-level=warning', workers: 1, tables: 64 });
+      const r = new PcapReplay(dp, pcapDir);
+      for (const p of ports) r.addPort(p.port_no, [], `p${p.port_no}`);
+      const be = new DpdkBackend(dp, { nTables: 64, destroyOnClose: true });
+      agent = await startAgent({ datapath_id: '0x1', controllers: ['ptcp:0:127.0.0.1'], backend: { kind: 'dpdk' } }, { backend: be });
+    } else {
+      agent = await startAgent({ datapath_id: '0x1', controllers: ['ptcp:0:127.0.0.1'], backend: { kind: 'oracle' }, ports });
+    }
     const ours = await RawController.connect(agent.listenPort!);
     cs.push(ours);
     await ours.handshake();
@@ -262,6 +285,8 @@ async function main(argv: string[]): Promise<number> {
     await listener?.close();
     await ovs?.stop();
     await agent?.stop();
+    if (dpdk) await agent?.backend.close();
+    if (pcapDir) rmSync(pcapDir, { recursive: true, force: true });
   }
 }
 
