@@ -189,6 +189,12 @@ export interface FlowTablesOptions extends Omit<ValidationContext, 'nTables' | '
   readonly meters?: MeterTableOptions;
   /** called with every change, in order, after the request was accepted */
   readonly onChange?: (c: TableChange) => void;
+  /**
+   * refuse set-fields whose prerequisites the match lacks (OFPBAC_MATCH_INCONSISTENT,
+   * setfield-prereq.ts); default true. Tests of what a datapath does to a packet without the
+   * header (as in a group bucket or a packet-out, which have no match) turn it off.
+   */
+  readonly setFieldPrerequisites?: boolean;
 }
 
 export const DEFAULT_N_TABLES = 64;
@@ -270,7 +276,7 @@ export class FlowTables {
     validateMatch(fm.match, this.ctx);
     if (!isDelete) {
       validateInstructions(fm.instructions, fm.table_id, this.ctx);
-      checkSetFieldPrerequisites(fm.match, fm.instructions);
+      if (this.opts.setFieldPrerequisites !== false) checkSetFieldPrerequisites(fm.match, fm.instructions);
     }
     let changes: FlowChange[];
     if (cmd === OFPFC.ADD) changes = [this.add(fm, nowNs)];
