@@ -19,7 +19,7 @@
 import { oxmDefs, OFP_VERSION, OFPT, OFPXMC, OFPFC, OFPFF, OFPIT, OFPAT, OFPP, OFPCML, OFPVID_PRESENT, OFP_NO_BUFFER, type OxmDef } from '../../controller/of13/index.js';
 import { SUPPORTED_MATCH_FIELDS, SETTABLE_FIELDS, isOutputPort, type ValidationContext } from './validate.js';
 import { fieldInfo, type CanonField, type CanonMatch } from './flowmatch.js';
-import { setFieldAllowed, type PacketFacts } from './setfield-prereq.js';
+import { setFieldAllowed, actionAllowed, type PacketFacts } from './match-consistency.js';
 
 /** ofp_flow_mod field offsets (§7.3.4.1). */
 const AT = { cookie: 8, table_id: 24, command: 25, idle: 26, hard: 28, priority: 30, buffer_id: 32, flags: 44, match: 48 } as const;
@@ -293,7 +293,7 @@ export function keyOfWire(w: string, matchLen: number, priority: number): string
 
 /**
  * An action list (§7.2.5) of the kinds validateAction accepts without looking elsewhere, whose
- * set-fields meet their prerequisites (setfield-prereq.ts) given `facts`, which it updates. In
+ * set-fields and header actions fit the match (match-consistency.ts) given `facts`, which it updates. In
  * an action set (`actionSet`) pushes and pops run before the set-fields wherever they are
  * listed: such a list takes the slow path.
  */
@@ -328,10 +328,16 @@ function fastActions(b: Uint8Array, from: number, to: number, ctx: ValidationCon
         break;
       }
       case OFPAT.POP_VLAN:
-        if (actionSet || l !== 8 || !zero(b, p + 4, p + 8)) return false;
+        if (actionSet || l !== 8 || !zero(b, p + 4, p + 8) || !facts.vlan) return false; // no tag promised: OFPBAC_MATCH_INCONSISTENT
         facts.vlan = false;
         break;
-      case OFPAT.DEC_NW_TTL: case OFPAT.COPY_TTL_OUT: case OFPAT.COPY_TTL_IN: case OFPAT.DEC_MPLS_TTL:
+      case OFPAT.DEC_NW_TTL:
+        if (l !== 8 || !zero(b, p + 4, p + 8) || !actionAllowed(facts, 'DEC_NW_TTL')) return false;
+        break;
+      case OFPAT.DEC_MPLS_TTL:
+        if (l !== 8 || !zero(b, p + 4, p + 8) || !actionAllowed(facts, 'DEC_MPLS_TTL')) return false;
+        break;
+      case OFPAT.COPY_TTL_OUT: case OFPAT.COPY_TTL_IN:
         if (l !== 8 || !zero(b, p + 4, p + 8)) return false;
         break;
       default:

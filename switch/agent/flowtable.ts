@@ -43,7 +43,7 @@ import {
 } from '../../controller/of13/index.js';
 import { canonMatch, covers, overlaps, matchValues, type CanonMatch } from './flowmatch.js';
 import { validateMatch, validateInstructions, entryActions, type ValidationContext } from './validate.js';
-import { checkSetFieldPrerequisites } from './setfield-prereq.js';
+import { checkMatchConsistency } from './match-consistency.js';
 import { decodeFlow } from './wireparts.js';
 import { KeyIndex, keyHash } from './keyindex.js';
 import { canonOfWire, keyOfWire } from './fastadd.js';
@@ -191,10 +191,10 @@ export interface FlowTablesOptions extends Omit<ValidationContext, 'nTables' | '
   readonly onChange?: (c: TableChange) => void;
   /**
    * refuse set-fields whose prerequisites the match lacks (OFPBAC_MATCH_INCONSISTENT,
-   * setfield-prereq.ts); default true. Tests of what a datapath does to a packet without the
+   * match-consistency.ts); default true. Tests of what a datapath does to a packet without the
    * header (as in a group bucket or a packet-out, which have no match) turn it off.
    */
-  readonly setFieldPrerequisites?: boolean;
+  readonly matchConsistency?: boolean;
 }
 
 export const DEFAULT_N_TABLES = 64;
@@ -276,7 +276,7 @@ export class FlowTables {
     validateMatch(fm.match, this.ctx);
     if (!isDelete) {
       validateInstructions(fm.instructions, fm.table_id, this.ctx);
-      if (this.opts.setFieldPrerequisites !== false) checkSetFieldPrerequisites(fm.match, fm.instructions);
+      if (this.opts.matchConsistency !== false) checkMatchConsistency(fm.match, fm.instructions);
     }
     let changes: FlowChange[];
     if (cmd === OFPFC.ADD) changes = [this.add(fm, nowNs)];

@@ -9,7 +9,7 @@
  * written (in_port, metadata, eth_type, ip_proto, mpls_bos, …) is OFPBAC_BAD_SET_TYPE and a
  * value outside the field's bits, or vlan_vid without OFPVID_PRESENT (as Open vSwitch and
  * OpenFlow 1.5 require), is OFPBAC_BAD_SET_ARGUMENT. Set-field prerequisites against a flow
- * entry's match (OFPBAC_MATCH_INCONSISTENT) are checked in setfield-prereq.ts; in group
+ * entry's match (OFPBAC_MATCH_INCONSISTENT) are checked in match-consistency.ts; in group
  * buckets and packet-outs, which have no match, a set-field whose header is absent from a
  * packet does nothing to it (see oracle/rewrite.ts).
  */

@@ -14,7 +14,7 @@ import {
 } from '../../controller/of13/index.js';
 import { fastFlowModAdd, canonOfWire, keyOfWire } from '../../switch/agent/fastadd.js';
 import { validateMatch, validateInstructions, type ValidationContext } from '../../switch/agent/validate.js';
-import { checkSetFieldPrerequisites } from '../../switch/agent/setfield-prereq.js';
+import { checkMatchConsistency } from '../../switch/agent/match-consistency.js';
 import { matchKey, canonMatch } from '../../switch/agent/flowmatch.js';
 import { keyHash } from '../../switch/agent/keyindex.js';
 
@@ -99,7 +99,7 @@ function slow(raw: Uint8Array): Msg<'FLOW_MOD'> | undefined {
     if (m.type !== 'FLOW_MOD') return undefined;
     validateMatch(m.match, ctx);
     validateInstructions(m.instructions, m.table_id, ctx);
-    checkSetFieldPrerequisites(m.match, m.instructions);
+    checkMatchConsistency(m.match, m.instructions);
     return m;
   } catch {
     return undefined;

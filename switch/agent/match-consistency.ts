@@ -1,14 +1,20 @@
 /**
- * Set-field prerequisites of a flow entry (OpenFlow 1.3.5 §7.2.5 OFPAT_SET_FIELD: the field's
- * OXM prerequisites, table 12 / §7.2.3.6, must be met; otherwise the flow-mod fails with
- * OFPET_BAD_ACTION / OFPBAC_MATCH_INCONSISTENT, §7.4.4). A prerequisite is met by the entry's
- * match as changed by the actions that run before the set-field: push_vlan gives a VLAN tag,
- * pop_vlan takes it away, push_mpls / pop_mpls change eth_type (and leave nothing known above
- * it). Like Open vSwitch, set-field vlan_vid needs a VLAN tag too (OpenFlow 1.3 set-field
- * rewrites a tag, it never pushes one).
+ * Actions consistent with a flow entry's match (OpenFlow 1.3.5 §7.4.4 OFPBAC_MATCH_INCONSISTENT:
+ * "action can't apply for this match, or Set-Field missing prerequisite").
  *
- * Order: apply-actions run before the action set (§5.10), and inside the action set pops and
- * pushes run before every set-field whatever their place in the list (§5.10 "Action Set").
+ * - Set-field (§7.2.5): the field's OXM prerequisites (table 12, §7.2.3.6) must be met. Like
+ *   Open vSwitch, set-field vlan_vid needs a VLAN tag too (OpenFlow 1.3 set-field rewrites a
+ *   tag, it never pushes one).
+ * - The actions that work on one header need the match to promise it, as Open vSwitch
+ *   requires (ofp-actions.c consistency check): pop_vlan a VLAN tag; pop_mpls, set_mpls_ttl
+ *   and dec_mpls_ttl an MPLS eth_type; set_nw_ttl and dec_nw_ttl an IPv4 or IPv6 eth_type.
+ *   copy_ttl_in/out, which Open vSwitch does not implement, are not checked.
+ *
+ * A requirement is met by the entry's match as changed by the actions that run before:
+ * push_vlan gives a VLAN tag, pop_vlan takes it away, push_mpls / pop_mpls set eth_type (and
+ * leave nothing known above it). Apply-actions run before the action set (§5.10), and inside
+ * the action set pops run first, then pushes, then TTL actions and set-fields, whatever the
+ * order of the list (§5.10 "Action Set").
  *
  * Only OpenFlow-basic fields are checked. After an experimenter action (the BRAS push/pop
  * PPPoE and L2TP) nothing more is checked: what it leaves is the extension's business.
@@ -77,18 +83,33 @@ export function setFieldAllowed(f: PacketFacts, field: string): boolean {
   return true;
 }
 
+const ETH_MPLS = [0x8847, 0x8848];
+const ETH_IP = [0x0800, 0x86dd];
+
+/** May this action (other than SET_FIELD) run on what the facts promise? */
+export function actionAllowed(f: PacketFacts, type: string): boolean {
+  if (f.opaque) return true;
+  switch (type) {
+    case 'POP_VLAN': return f.vlan;
+    case 'POP_MPLS': case 'SET_MPLS_TTL': case 'DEC_MPLS_TTL': return ETH_MPLS.includes(f.ethType);
+    case 'SET_NW_TTL': case 'DEC_NW_TTL': return ETH_IP.includes(f.ethType);
+    default: return true;
+  }
+}
+
 /** Order of the push/pop actions in an action set (§5.10): pops, push-MPLS, push-PBB, push-VLAN. */
 const ACTION_SET_ORDER: Readonly<Record<string, number>> = { POP_VLAN: 0, POP_MPLS: 0, POP_PBB: 0, PUSH_MPLS: 1, PUSH_PBB: 2, PUSH_VLAN: 3 };
 
 /**
- * Throws OFPBAC_MATCH_INCONSISTENT for the first set-field of `insts` whose prerequisites the
- * match (as changed by earlier actions) does not meet.
+ * Throws OFPBAC_MATCH_INCONSISTENT for the first action of `insts` that the match (as changed
+ * by earlier actions) does not allow.
  */
-export function checkSetFieldPrerequisites(match: Match, insts: readonly Instruction[]): void {
+export function checkMatchConsistency(match: Match, insts: readonly Instruction[]): void {
   const f = factsOfMatch(match);
   const check = (a: Action, path: string): void => {
-    if (a.type === 'SET_FIELD' && !setFieldAllowed(f, a.field.field)) {
-      throw new OfpError(OFPET.BAD_ACTION, OFPBAC.MATCH_INCONSISTENT, `set-field ${a.field.field}: its prerequisites are not in the match`, -1, path);
+    if (a.type === 'SET_FIELD' ? !setFieldAllowed(f, a.field.field) : !actionAllowed(f, a.type)) {
+      const what = a.type === 'SET_FIELD' ? `set-field ${a.field.field}: its prerequisites are` : `${a.type}: the header it works on is`;
+      throw new OfpError(OFPET.BAD_ACTION, OFPBAC.MATCH_INCONSISTENT, `${what} not in the match`, -1, path);
     }
   };
   insts.forEach((ins, i) => {
@@ -97,9 +118,10 @@ export function checkSetFieldPrerequisites(match: Match, insts: readonly Instruc
   });
   insts.forEach((ins, i) => {
     if (ins.type !== 'WRITE_ACTIONS') return;
+    const path = (a: Action) => `instructions[${i}].actions[${ins.actions.indexOf(a)}]`;
     const tags = ins.actions.filter((a) => a.type in ACTION_SET_ORDER).sort((a, b) => ACTION_SET_ORDER[a.type]! - ACTION_SET_ORDER[b.type]!);
-    for (const a of tags) factsAfter(f, a);
+    for (const a of tags) { if (ACTION_SET_ORDER[a.type] === 0) check(a, path(a)); factsAfter(f, a); }
     if (ins.actions.some((a) => a.type === 'EXPERIMENTER')) f.opaque = true;
-    ins.actions.forEach((a, j) => check(a, `instructions[${i}].actions[${j}]`));
+    for (const a of ins.actions) if (!(a.type in ACTION_SET_ORDER)) check(a, path(a));
   });
 }

@@ -1,8 +1,9 @@
 /**
- * Set-field prerequisites (switch/agent/setfield-prereq.ts, OpenFlow 1.3.5 §7.2.5): a FLOW_MOD
- * whose set-field writes a header the match (as changed by earlier pushes and pops) does not
- * promise is refused with OFPBAC_MATCH_INCONSISTENT — by FlowTables and, for the same bytes,
- * never taken by the FLOW_MOD fast path. Expected answers are Open vSwitch's (ofp-actions.c
+ * Actions consistent with the match (switch/agent/match-consistency.ts, OpenFlow 1.3.5 §7.2.5,
+ * §7.4.4): a FLOW_MOD whose set-field writes, or whose pop_vlan / MPLS / IP TTL action works
+ * on, a header the match (as changed by earlier pushes and pops) does not promise is refused
+ * with OFPBAC_MATCH_INCONSISTENT — by FlowTables and, for the same bytes, never taken by the
+ * FLOW_MOD fast path. Expected answers are Open vSwitch's (ofp-actions.c
  * consistency check) for the same flows.
  */
 import t from 'tap';
@@ -46,6 +47,21 @@ const cases: [string, Match, Instruction[], boolean][] = [
   ['ipv4_src after pop_mpls to IPv4', MPLS, [applyActions({ type: 'POP_MPLS', ethertype: 0x0800 }, set('ipv4_src', '10.0.0.1'))], true],
   ['tcp_src after pop_mpls (ip_proto unknown)', MPLS, [applyActions({ type: 'POP_MPLS', ethertype: 0x0800 }, set('tcp_src', 1))], false],
   ['write-actions checked too', [], [{ type: 'WRITE_ACTIONS', actions: [set('ipv6_src', '::1')] }], false],
+  ['pop_vlan on a tagged match', ANY_VLAN, [applyActions({ type: 'POP_VLAN' }, output(2))], true],
+  ['pop_vlan without a tag in the match', [], [applyActions({ type: 'POP_VLAN' }, output(2))], false],
+  ['pop_vlan after push_vlan', [], [applyActions({ type: 'PUSH_VLAN', ethertype: 0x8100 }, { type: 'POP_VLAN' })], true],
+  ['pop_vlan twice', VLAN, [applyActions({ type: 'POP_VLAN' }, { type: 'POP_VLAN' })], false],
+  ['pop_mpls on MPLS', MPLS, [applyActions({ type: 'POP_MPLS', ethertype: 0x0800 }, output(2))], true],
+  ['pop_mpls on IPv4', IPV4, [applyActions({ type: 'POP_MPLS', ethertype: 0x0800 })], false],
+  ['dec_mpls_ttl without eth_type', [], [applyActions({ type: 'DEC_MPLS_TTL' })], false],
+  ['set_mpls_ttl after push_mpls', IPV4, [applyActions({ type: 'PUSH_MPLS', ethertype: 0x8847 }, { type: 'SET_MPLS_TTL', mpls_ttl: 9 })], true],
+  ['dec_nw_ttl on IPv6', [{ field: 'eth_type', value: 0x86dd }], [applyActions({ type: 'DEC_NW_TTL' }, output(2))], true],
+  ['dec_nw_ttl without eth_type', [], [applyActions({ type: 'DEC_NW_TTL' }, output(2))], false],
+  ['set_nw_ttl on ARP', [{ field: 'eth_type', value: 0x0806 }], [applyActions({ type: 'SET_NW_TTL', nw_ttl: 9 })], false],
+  ['dec_nw_ttl after pop_mpls to IPv4', MPLS, [applyActions({ type: 'POP_MPLS', ethertype: 0x0800 }, { type: 'DEC_NW_TTL' })], true],
+  ['action set: pop_vlan needs the tag before the set runs', [], [{ type: 'WRITE_ACTIONS', actions: [{ type: 'PUSH_VLAN', ethertype: 0x8100 }, { type: 'POP_VLAN' }] }], false],
+  ['action set: dec_nw_ttl after the set pops MPLS', MPLS, [{ type: 'WRITE_ACTIONS', actions: [{ type: 'DEC_NW_TTL' }, { type: 'POP_MPLS', ethertype: 0x86dd }] }], true],
+  ['copy_ttl_in is not checked', [], [applyActions({ type: 'COPY_TTL_IN' })], true],
 ];
 
 t.test('FlowTables: MATCH_INCONSISTENT exactly when a prerequisite is missing', (tt) => {
