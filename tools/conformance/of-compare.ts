@@ -8,7 +8,7 @@
  *
  * Each probe starts from empty tables (flows, groups, meters deleted, then a barrier), sends
  * its messages and a closing BARRIER_REQUEST, and is summarised as the list of messages that
- * came back before the barrier reply: `ERROR type/code (xid)`, the multipart replies'
+ * came back before the barrier reply (for the FLOW_REMOVED probes, up to 300 ms after it): `ERROR type/code (xid)`, the multipart replies'
  * entries (cookies, priorities, counts), or the message type. Where the summaries differ, one
  * of the two is not what OpenFlow 1.3.5 asks, or the spec leaves it open: read the probe.
  *
@@ -183,6 +183,13 @@ const PROBES: Probe[] = [
   // --- roles
   { name: 'role slave then flow-mod', send: [{ type: 'ROLE_REQUEST', xid: X(1), role: 3, generation_id: 1n } as Message, fm({ xid: X(2) }), { type: 'ROLE_REQUEST', xid: X(3), role: 1, generation_id: 2n } as Message] },
   { name: 'hello in the middle of a session', send: [{ type: 'HELLO', version: OFP_VERSION, xid: X(1), elements: [] } as Message] },
+  // --- FLOW_REMOVED (§6.4, §7.4.2)
+  { name: 'flow removed: delete of an entry with SEND_FLOW_REM', send: [fm({ xid: X(1), cookie: 7n, idle_timeout: 50, hard_timeout: 60, flags: OFPFF.SEND_FLOW_REM, match: ip('10.0.0.1') }), fm({ xid: X(2), match: ip('10.0.0.2') }), fm({ xid: X(3), command: OFPFC.DELETE, table_id: OFPTT.ALL, match: [] })] },
+  { name: 'flow removed: strict delete', send: [fm({ xid: X(1), flags: OFPFF.SEND_FLOW_REM, match: ip('10.0.0.1') }), fm({ xid: X(2), command: OFPFC.DELETE_STRICT, match: ip('10.0.0.1') })] },
+  { name: 'flow removed: not on replace by ADD nor on MODIFY', send: [fm({ xid: X(1), flags: OFPFF.SEND_FLOW_REM, match: ip('10.0.0.1') }), fm({ xid: X(2), flags: OFPFF.SEND_FLOW_REM, match: ip('10.0.0.1'), cookie: 3n }), fm({ xid: X(3), command: OFPFC.MODIFY, match: ip('10.0.0.1'), instructions: [applyActions(output(3))] })] },
+  { name: 'flow removed: group delete', send: [groupMod(X(1), OFPGC.ADD, OFPGT.ALL, 1, [bucket([output(2)])]), fm({ xid: X(2), flags: OFPFF.SEND_FLOW_REM, instructions: [applyActions({ type: 'GROUP', group_id: 1 })] }), groupMod(X(3), OFPGC.DELETE, OFPGT.ALL, 1, [])] },
+  { name: 'flow removed: meter delete', send: [meterMod(X(1), OFPMC.ADD, OFPMF.KBPS, 1), fm({ xid: X(2), flags: OFPFF.SEND_FLOW_REM, instructions: [{ type: 'METER', meter_id: 1 }, applyActions(output(2))] }), meterMod(X(3), OFPMC.DELETE, 0, 1)] },
+  { name: 'flow removed: delete with a cookie mask that spares it', send: [fm({ xid: X(1), cookie: 1n, flags: OFPFF.SEND_FLOW_REM }), fm({ xid: X(2), command: OFPFC.DELETE, table_id: OFPTT.ALL, cookie: 2n, cookie_mask: 0xffn, match: [] }), flowStats(X(3))] },
   { name: 'barrier after flow-mods: replies in order', send: [fm({ xid: X(1), match: ip('10.0.0.1') }), { type: 'BARRIER_REQUEST', xid: X(2) } as Message, flowStats(X(3))] },
 ];
 
@@ -201,6 +208,7 @@ function summarise(r: Received): string {
     case 'GET_CONFIG_REPLY': return `GET_CONFIG_REPLY flags=${m.flags} miss_send_len=${m.miss_send_len}`;
     case 'ECHO_REPLY': return `ECHO_REPLY ${Buffer.from(m.data).toString('hex')}`;
     case 'ROLE_REPLY': return `ROLE_REPLY role=${m.role}`;
+    case 'FLOW_REMOVED': return `FLOW_REMOVED reason=${m.reason} t${m.table_id}/p${m.priority}/c${m.cookie} idle=${m.idle_timeout} hard=${m.hard_timeout} packets=${m.packet_count}`;
     case 'QUEUE_GET_CONFIG_REPLY': return `QUEUE_GET_CONFIG_REPLY ${m.queues.length}`;
     default: return m.type;
   }
@@ -225,7 +233,9 @@ async function run(c: RawController, p: Probe): Promise<string[]> {
   const xid = 9000 + PROBES.indexOf(p);
   c.send({ type: 'BARRIER_REQUEST', xid });
   await c.waitFor((m) => m.type === 'BARRIER_REPLY' && m.xid === xid, 5000, from);
-  return c.received.slice(from).filter((r) => !(r.msg.type === 'BARRIER_REPLY' && r.msg.xid === xid) && r.msg.type !== 'PORT_STATUS' && r.msg.type !== 'FLOW_REMOVED').map(summarise);
+  // asynchronous messages (FLOW_REMOVED) may follow the barrier reply: a short grace
+  if (p.name.startsWith('flow removed')) await new Promise((r) => setTimeout(r, 300));
+  return c.received.slice(from).filter((r) => !(r.msg.type === 'BARRIER_REPLY' && r.msg.xid === xid) && r.msg.type !== 'PORT_STATUS').map(summarise);
 }
 
 async function main(argv: string[]): Promise<number> {
