@@ -34,7 +34,7 @@
  *   connection's async configuration asks for them; table-miss and action packet-ins are
  *   cut to the output action's max_len (OpenFlow 1.3 §7.2.5, §7.3.2).
  * - SET_CONFIG: OFPC_FRAG_NORMAL always, OFPC_FRAG_DROP when the backend can, OFPC_FRAG_REASM
- *   never (OFPSCFC_BAD_FLAGS). The configuration is the switch's, shared by all connections.
+ *   never, other bits neither (OFPSCFC_BAD_FLAGS). The configuration is the switch's, shared by all connections.
  * - TABLE_MOD: table config is deprecated in 1.3; bits 0–1 are accepted, others are
  *   OFPTMFC_BAD_CONFIG. TABLE_FEATURES with a body (reconfiguring tables) is OFPTFFC_EPERM.
  * - PACKET_OUT in_port: a port of this switch, OFPP_CONTROLLER or OFPP_LOCAL; else
@@ -45,7 +45,7 @@ import type { Socket } from 'node:net';
 import { match } from 'ts-pattern';
 import {
   encode, OfpError,
-  OFPET, OFPBRC, OFPPMFC, OFPTMFC, OFPQOFC, OFPRRFC, OFPTFFC, OFPCR_ROLE, OFPP, OFPQ_ALL, OFPTT, OFPPC, OFPPR, OFPR,
+  OFPET, OFPBRC, OFPPMFC, OFPTMFC, OFPQOFC, OFPRRFC, OFPTFFC, OFPSCFC, OFPCR_ROLE, OFPP, OFPQ_ALL, OFPTT, OFPPC, OFPPR, OFPR,
   OFPC, OFPC_FRAG, OFP_NO_BUFFER, OFPFC, OFPFF, OFPMPF_REQ_MORE, OFPT,
   type Message, type Msg, type Port, type MultipartTypeName,
 } from '../../controller/of13/index.js';
@@ -443,6 +443,8 @@ export class Agent implements SessionHost, BundleHost {
   }
 
   private setConfig(m: Msg<'SET_CONFIG'>): void {
+    // OF1.3.5 §7.3.2 defines only the OFPC_FRAG_* bits; others are refused, as Open vSwitch does
+    if (m.flags & ~OFPC_FRAG.MASK) fail(OFPET.SWITCH_CONFIG_FAILED, OFPSCFC.BAD_FLAGS, `flags 0x${m.flags.toString(16)}`);
     const frag = m.flags & OFPC_FRAG.MASK;
     this.backend.setConfig(frag | (this.invalidTtlOn ? BACKEND_CONFIG_INVALID_TTL_TO_CONTROLLER : 0), m.miss_send_len);
     this.config.flags = frag;

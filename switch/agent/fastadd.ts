@@ -19,6 +19,7 @@
 import { oxmDefs, OFP_VERSION, OFPT, OFPXMC, OFPFC, OFPFF, OFPIT, OFPAT, OFPP, OFPCML, OFPVID_PRESENT, OFP_NO_BUFFER, type OxmDef } from '../../controller/of13/index.js';
 import { SUPPORTED_MATCH_FIELDS, SETTABLE_FIELDS, isOutputPort, type ValidationContext } from './validate.js';
 import { fieldInfo, type CanonField, type CanonMatch } from './flowmatch.js';
+import { setFieldAllowed, actionAllowed, type PacketFacts } from './match-consistency.js';
 
 /** ofp_flow_mod field offsets (§7.3.4.1). */
 const AT = { cookie: 8, table_id: 24, command: 25, idle: 26, hard: 28, priority: 30, buffer_id: 32, flags: 44, match: 48 } as const;
@@ -188,6 +189,14 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
     n++;
     q = o + w;
   }
+  const facts: PacketFacts = { ethType: -1, ipProto: -1, icmpv6Type: -1, vlan: false, opaque: false };
+  for (let i = 0; i < n; i++) {
+    const nm = seenName[i];
+    if (nm === 'eth_type') facts.ethType = u16(msg, seenAt[i]);
+    else if (nm === 'ip_proto') facts.ipProto = msg[seenAt[i]];
+    else if (nm === 'icmpv6_type') facts.icmpv6Type = msg[seenAt[i]];
+    else if (nm === 'vlan_vid') facts.vlan = (u16(msg, seenAt[i]) & OFPVID_PRESENT) !== 0;
+  }
   writeKey(msg, n, u16(msg, AT.priority));
   const key = latin1(keyBuf, 0, keyLen);
   let hash = 0x811c9dc5; // keyHash (FNV-1a) over the same bytes
@@ -213,8 +222,13 @@ export function fastFlowModAdd(msg: Uint8Array, ctx: ValidationContext): FastAdd
       case OFPIT.CLEAR_ACTIONS:
         if (il !== 8 || !zero(msg, p + 4, p + 8)) return undefined;
         break;
-      case OFPIT.APPLY_ACTIONS: case OFPIT.WRITE_ACTIONS:
-        if (!zero(msg, p + 4, p + 8) || !fastActions(msg, p + 8, p + il, ctx)) return undefined;
+      case OFPIT.APPLY_ACTIONS:
+        // the apply-actions run before the action set: written after it, the slow path orders them
+        if ((types & (1 << OFPIT.WRITE_ACTIONS)) !== 0) return undefined;
+        if (!zero(msg, p + 4, p + 8) || !fastActions(msg, p + 8, p + il, ctx, facts, false)) return undefined;
+        break;
+      case OFPIT.WRITE_ACTIONS:
+        if (!zero(msg, p + 4, p + 8) || !fastActions(msg, p + 8, p + il, ctx, facts, true)) return undefined;
         break;
       default:
         return undefined; // METER (existence), EXPERIMENTER, unknown: the slow path
@@ -277,8 +291,13 @@ export function keyOfWire(w: string, matchLen: number, priority: number): string
   return latin1(keyBuf, 0, keyLen);
 }
 
-/** An action list (§7.2.5) of the kinds validateAction accepts without looking elsewhere. */
-function fastActions(b: Uint8Array, from: number, to: number, ctx: ValidationContext): boolean {
+/**
+ * An action list (§7.2.5) of the kinds validateAction accepts without looking elsewhere, whose
+ * set-fields and header actions fit the match (match-consistency.ts) given `facts`, which it updates. In
+ * an action set (`actionSet`) pushes and pops run before the set-fields wherever they are
+ * listed: such a list takes the slow path.
+ */
+function fastActions(b: Uint8Array, from: number, to: number, ctx: ValidationContext, facts: PacketFacts, actionSet: boolean): boolean {
   for (let p = from; p < to;) {
     if (to - p < 8) return false;
     const t = u16(b, p), l = u16(b, p + 2);
@@ -299,14 +318,26 @@ function fastActions(b: Uint8Array, from: number, to: number, ctx: ValidationCon
         const d = f.def;
         if (!SETTABLE[d.field] || !fitsBits(b, p + 8, w, f.bits)) return false;
         if (d.name === 'vlan_vid' && (u16(b, p + 8) & OFPVID_PRESENT) === 0) return false;
+        if (!setFieldAllowed(facts, d.name)) return false; // OFPBAC_MATCH_INCONSISTENT
         break;
       }
       case OFPAT.PUSH_VLAN: {
         const et = u16(b, p + 4);
-        if (l !== 8 || (et !== 0x8100 && et !== 0x88a8) || !zero(b, p + 6, p + 8)) return false;
+        if (actionSet || l !== 8 || (et !== 0x8100 && et !== 0x88a8) || !zero(b, p + 6, p + 8)) return false;
+        facts.vlan = true;
         break;
       }
-      case OFPAT.POP_VLAN: case OFPAT.DEC_NW_TTL: case OFPAT.COPY_TTL_OUT: case OFPAT.COPY_TTL_IN: case OFPAT.DEC_MPLS_TTL:
+      case OFPAT.POP_VLAN:
+        if (actionSet || l !== 8 || !zero(b, p + 4, p + 8) || !facts.vlan) return false; // no tag promised: OFPBAC_MATCH_INCONSISTENT
+        facts.vlan = false;
+        break;
+      case OFPAT.DEC_NW_TTL:
+        if (l !== 8 || !zero(b, p + 4, p + 8) || !actionAllowed(facts, 'DEC_NW_TTL')) return false;
+        break;
+      case OFPAT.DEC_MPLS_TTL:
+        if (l !== 8 || !zero(b, p + 4, p + 8) || !actionAllowed(facts, 'DEC_MPLS_TTL')) return false;
+        break;
+      case OFPAT.COPY_TTL_OUT: case OFPAT.COPY_TTL_IN:
         if (l !== 8 || !zero(b, p + 4, p + 8)) return false;
         break;
       default:

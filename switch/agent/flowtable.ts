@@ -43,6 +43,7 @@ import {
 } from '../../controller/of13/index.js';
 import { canonMatch, covers, overlaps, matchValues, type CanonMatch } from './flowmatch.js';
 import { validateMatch, validateInstructions, entryActions, type ValidationContext } from './validate.js';
+import { checkMatchConsistency } from './match-consistency.js';
 import { decodeFlow } from './wireparts.js';
 import { KeyIndex, keyHash } from './keyindex.js';
 import { canonOfWire, keyOfWire } from './fastadd.js';
@@ -188,6 +189,12 @@ export interface FlowTablesOptions extends Omit<ValidationContext, 'nTables' | '
   readonly meters?: MeterTableOptions;
   /** called with every change, in order, after the request was accepted */
   readonly onChange?: (c: TableChange) => void;
+  /**
+   * refuse set-fields whose prerequisites the match lacks (OFPBAC_MATCH_INCONSISTENT,
+   * match-consistency.ts); default true. Tests of what a datapath does to a packet without the
+   * header (as in a group bucket or a packet-out, which have no match) turn it off.
+   */
+  readonly matchConsistency?: boolean;
 }
 
 export const DEFAULT_N_TABLES = 64;
@@ -267,7 +274,10 @@ export class FlowTables {
     if (fm.table_id >= this.nTables && !(isDelete && fm.table_id === OFPTT.ALL)) fmFail(OFPFMFC.BAD_TABLE_ID, `table ${fm.table_id} (this switch has ${this.nTables})`);
     if ((fm.flags & ~KNOWN_FLAGS) !== 0) fmFail(OFPFMFC.BAD_FLAGS, `unknown flags 0x${fm.flags.toString(16)}`);
     validateMatch(fm.match, this.ctx);
-    if (!isDelete) validateInstructions(fm.instructions, fm.table_id, this.ctx);
+    if (!isDelete) {
+      validateInstructions(fm.instructions, fm.table_id, this.ctx);
+      if (this.opts.matchConsistency !== false) checkMatchConsistency(fm.match, fm.instructions);
+    }
     let changes: FlowChange[];
     if (cmd === OFPFC.ADD) changes = [this.add(fm, nowNs)];
     else if (isDelete) changes = this.delete(fm, cmd === OFPFC.DELETE_STRICT);

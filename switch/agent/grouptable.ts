@@ -61,6 +61,37 @@ function references(buckets: readonly Bucket[]): Set<number> {
   return out;
 }
 
+/**
+ * Groups in an order where each comes before every group it forwards to or watches: the
+ * order to delete them one by one in a datapath that refuses to delete a group still in use
+ * (OFPGMFC_CHAINED_GROUP), as OFPG_ALL must delete them all. Loops are refused at GROUP_MOD.
+ */
+function referrersFirst(groups: readonly GroupEntry[]): GroupEntry[] {
+  const referencedBy = new Map<number, number>();
+  const refs = new Map<number, Set<number>>();
+  for (const g of groups) {
+    const r = references(g.buckets);
+    refs.set(g.group_id, r);
+    for (const id of r) referencedBy.set(id, (referencedBy.get(id) ?? 0) + 1);
+  }
+  const out: GroupEntry[] = [];
+  const ready = groups.filter((g) => !referencedBy.get(g.group_id));
+  const byId = new Map(groups.map((g) => [g.group_id, g]));
+  while (ready.length) {
+    const g = ready.shift()!;
+    out.push(g);
+    for (const id of refs.get(g.group_id)!) {
+      const n = referencedBy.get(id)! - 1;
+      referencedBy.set(id, n);
+      const target = byId.get(id);
+      if (n === 0 && target) ready.push(target);
+    }
+  }
+  // a loop (never accepted) would leave groups out: delete them too
+  for (const g of groups) if (!out.includes(g)) out.push(g);
+  return out;
+}
+
 export class GroupTable {
   private readonly groups = new Map<number, GroupEntry>();
   constructor(readonly opts: GroupTableOptions = {}) {}
@@ -136,7 +167,7 @@ export class GroupTable {
 
   private delete(id: number): GroupChange[] {
     if (id === OFPG.ALL) {
-      const all = this.all();
+      const all = referrersFirst(this.all());
       this.groups.clear();
       return all.map((group) => ({ kind: 'group', op: 'del', group }));
     }

@@ -8,8 +8,8 @@
  * Checks, in order: command (BAD_COMMAND); meter id (INVALID_METER for 0, for the virtual
  * meters SLOWPATH/CONTROLLER which this switch does not implement, and above OFPM_MAX except
  * OFPM_ALL for delete); existence (METER_EXISTS on add, UNKNOWN_METER on modify; deleting an
- * absent meter is not an error); flags (BAD_FLAGS for unknown bits or KBPS with PKTPS;
- * neither means kb/s); bands (OUT_OF_BANDS above the limit, BAD_BAND for experimenter
+ * absent meter is not an error); flags (BAD_FLAGS for unknown bits, and unless exactly one
+ * of KBPS and PKTPS is set); bands (OUT_OF_BANDS above the limit, BAD_BAND for experimenter
  * bands, BAD_RATE for a zero rate; a burst size without OFPMF_BURST is ignored, §7.3.4.4);
  * OUT_OF_METERS.
  */
@@ -70,7 +70,9 @@ export class MeterTable {
     if (mm.command === OFPMC.ADD && old) fail(OFPMMFC.METER_EXISTS, `meter ${id} exists`);
     if (mm.command === OFPMC.MODIFY && !old) fail(OFPMMFC.UNKNOWN_METER, `meter ${id} does not exist`);
     if ((mm.flags & ~KNOWN_FLAGS) !== 0) fail(OFPMMFC.BAD_FLAGS, `unknown flags 0x${mm.flags.toString(16)}`);
-    if ((mm.flags & OFPMF.KBPS) && (mm.flags & OFPMF.PKTPS)) fail(OFPMMFC.BAD_FLAGS, 'both KBPS and PKTPS');
+    // §7.3.4.4: the band rates are in kb/s (KBPS) or packets/s (PKTPS), one unit per meter; a
+    // meter that names neither has no unit, and the datapath refuses it too (act/meter.c).
+    if (((mm.flags & OFPMF.KBPS) !== 0) === ((mm.flags & OFPMF.PKTPS) !== 0)) fail(OFPMMFC.BAD_FLAGS, `flags 0x${mm.flags.toString(16)}: exactly one of KBPS and PKTPS`);
     if (this.opts.maxBands !== undefined && mm.bands.length > this.opts.maxBands) fail(OFPMMFC.OUT_OF_BANDS, `${mm.bands.length} bands, at most ${this.opts.maxBands}`);
     mm.bands.forEach((b, i) => {
       if (b.type === 'EXPERIMENTER') fail(OFPMMFC.BAD_BAND, `band ${i}: experimenter bands are not supported`);

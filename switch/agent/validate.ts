@@ -8,9 +8,10 @@
  * switch does not implement, are OFPBAC_BAD_TYPE; a SET_FIELD of a field that cannot be
  * written (in_port, metadata, eth_type, ip_proto, mpls_bos, …) is OFPBAC_BAD_SET_TYPE and a
  * value outside the field's bits, or vlan_vid without OFPVID_PRESENT (as Open vSwitch and
- * OpenFlow 1.5 require), is OFPBAC_BAD_SET_ARGUMENT. Set-field prerequisites against the
- * match (OFPBAC_MATCH_INCONSISTENT) are not checked: a set-field whose header is absent
- * from a packet does nothing to it (see oracle/rewrite.ts).
+ * OpenFlow 1.5 require), is OFPBAC_BAD_SET_ARGUMENT. Set-field prerequisites against a flow
+ * entry's match (OFPBAC_MATCH_INCONSISTENT) are checked in match-consistency.ts; in group
+ * buckets and packet-outs, which have no match, a set-field whose header is absent from a
+ * packet does nothing to it (see oracle/rewrite.ts).
  */
 import {
   OfpError, checkMatch, OFPET, OFPBMC, OFPBIC, OFPBAC, OFPMMFC, OFPP, OFPG, OFPM, OFPCML, OFPVID_PRESENT,
@@ -157,7 +158,9 @@ export function validateInstructions(insts: readonly Instruction[], table_id: nu
         return;
       case 'METER':
         if (ins.meter_id === 0 || ins.meter_id > OFPM.MAX) fail(OFPET.METER_MOD_FAILED, OFPMMFC.INVALID_METER, `meter ${ins.meter_id}`, path);
-        if (ctx.meterExists && !ctx.meterExists(ins.meter_id)) fail(OFPET.METER_MOD_FAILED, OFPMMFC.UNKNOWN_METER, `meter ${ins.meter_id} does not exist`, path);
+        // OFPMMFC_INVALID_METER is "invalid meter in meter action" (OF1.3.5 §7.4.4, as Open
+        // vSwitch answers); UNKNOWN_METER is for a METER_MOD MODIFY of an absent meter
+        if (ctx.meterExists && !ctx.meterExists(ins.meter_id)) fail(OFPET.METER_MOD_FAILED, OFPMMFC.INVALID_METER, `meter ${ins.meter_id} does not exist`, path);
         return;
       case 'EXPERIMENTER':
         return fail(BI, OFPBIC.BAD_EXPERIMENTER, `experimenter instruction 0x${ins.experimenter.toString(16)}`, path);

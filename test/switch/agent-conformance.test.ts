@@ -61,6 +61,9 @@ t.test('handshake: HELLO with a bitmap, FEATURES_REPLY, GET_CONFIG', async (t) =
   t.match(await c.request({ type: 'GET_CONFIG_REQUEST', xid: 8 }), { flags: 1, miss_send_len: 0xffff }, 'SET_CONFIG applied');
   const bad = await c.request({ type: 'SET_CONFIG', xid: 9, flags: 2, miss_send_len: 128 });
   isError(t, bad, OFPET.SWITCH_CONFIG_FAILED, OFPSCFC.BAD_FLAGS, 'FRAG_REASM is refused');
+  const unknownBits = await c.request({ type: 'SET_CONFIG', xid: 12, flags: 0x41, miss_send_len: 64 });
+  isError(t, unknownBits, OFPET.SWITCH_CONFIG_FAILED, OFPSCFC.BAD_FLAGS, 'bits beyond OFPC_FRAG_MASK are refused (as Open vSwitch does)');
+  t.match(await c.request({ type: 'GET_CONFIG_REQUEST', xid: 13 }), { flags: 1, miss_send_len: 0xffff }, 'and nothing of it applied');
   const echo = await c.request({ type: 'ECHO_REQUEST', xid: 10, data: Uint8Array.of(1, 2, 3) });
   t.match(echo, { type: 'ECHO_REPLY', xid: 10 });
   t.same([...(echo as Msg<'ECHO_REPLY'>).data], [1, 2, 3]);
@@ -180,7 +183,8 @@ t.test('packet-in: table miss to the controller, max_len, reason, cookie, match'
 t.test('invalid-TTL packet-ins: asked for by SET_ASYNC, cut to miss_send_len (SET_CONFIG)', async (t) => {
   const r = await rig(t);
   const c = await controller(t, r);
-  c.send(flowMod({ xid: 55, priority: 5, cookie: 0x55n, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions({ type: 'DEC_NW_TTL' }, output(2))] }));
+  // dec_nw_ttl needs IP in the match (OFPBAC_MATCH_INCONSISTENT otherwise, match-consistency.ts)
+  c.send(flowMod({ xid: 55, priority: 5, cookie: 0x55n, match: [{ field: 'in_port', value: 1 }, { field: 'eth_type', value: 0x0800 }], instructions: [applyActions({ type: 'DEC_NW_TTL' }, output(2))] }));
   c.send({ type: 'SET_CONFIG', xid: 56, flags: 0, miss_send_len: 40 });
   await c.barrier();
   const ttl1 = buildFrame({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', ipv4: { src: '10.0.0.1', dst: '10.0.0.2', ttl: 1, l4: { proto: 'udp', src: 1, dst: 2, payload: new Uint8Array(100) } } });

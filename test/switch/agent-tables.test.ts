@@ -284,3 +284,20 @@ t.test('a change the datapath refuses is undone everywhere', async (t) => {
   t.ok(await be.port(2).nextFrame(), 'and forwards through its old datapath entry');
   t.equal(be.flowCount, 2);
 });
+
+t.test('GROUP_MOD DELETE OFPG_ALL deletes chained groups (referrers first) from the datapath too', async (t) => {
+  const { be, c } = await rig(t);
+  const bucket = (actions: Msg<'GROUP_MOD'>['buckets'][number]['actions']) => ({ weight: 0, watch_port: OFPP.ANY, watch_group: 0xffffffff, actions });
+  // 3 → 2 → 1: deleting 1 or 2 alone is OFPGMFC_CHAINED_GROUP, so OFPG_ALL must delete 3, 2, 1 in that order
+  c.send(groupMod({ xid: 1, command: OFPGC.ADD, group_type: OFPGT.ALL, group_id: 1, buckets: [bucket([output(2)])] }));
+  c.send(groupMod({ xid: 2, command: OFPGC.ADD, group_type: OFPGT.ALL, group_id: 2, buckets: [bucket([{ type: 'GROUP', group_id: 1 }])] }));
+  c.send(groupMod({ xid: 3, command: OFPGC.ADD, group_type: OFPGT.INDIRECT, group_id: 3, buckets: [bucket([{ type: 'GROUP', group_id: 2 }])] }));
+  await c.barrier();
+  t.equal(be.tables.groups.size, 3);
+  c.send(groupMod({ xid: 4, command: OFPGC.DELETE, group_type: OFPGT.ALL, group_id: 0xfffffffc, buckets: [] }));
+  await c.barrier();
+  t.equal(be.tables.groups.size, 0, 'no group left in the datapath');
+  c.send(groupMod({ xid: 5, command: OFPGC.ADD, group_type: OFPGT.ALL, group_id: 1, buckets: [bucket([output(2)])] }));
+  await c.barrier();
+  t.notOk(c.received.some((r) => r.msg.type === 'ERROR'), 'no error: group 1 could be added again');
+});

@@ -4,8 +4,8 @@
  * (`${priority}|${canonMatch key}`, also as keyOfWire reads it back from the entry's bytes)
  * and canonical match (canonOfWire), with the same table,
  * priority, timeouts, flags and cookie; and it does take the common flows. Random FLOW_MODs (valid and not: missing or late
- * prerequisites, masks, duplicate fields, bad goto-tables, groups, meters, unknown fields)
- * and random single-byte corruptions of them.
+ * prerequisites, masks, duplicate fields, bad goto-tables, groups, meters, unknown fields,
+ * set-fields with and without their prerequisites) and random single-byte corruptions of them.
  */
 import t from 'tap';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../controller/of13/index.js';
 import { fastFlowModAdd, canonOfWire, keyOfWire } from '../../switch/agent/fastadd.js';
 import { validateMatch, validateInstructions, type ValidationContext } from '../../switch/agent/validate.js';
+import { checkMatchConsistency } from '../../switch/agent/match-consistency.js';
 import { matchKey, canonMatch } from '../../switch/agent/flowmatch.js';
 import { keyHash } from '../../switch/agent/keyindex.js';
 
@@ -54,6 +55,9 @@ function randomAction(r: ReturnType<typeof rng>): Action {
     () => ({ type: 'SET_FIELD', field: { field: 'eth_dst', value: '02:00:00:00:00:09' } }),
     () => ({ type: 'SET_FIELD', field: { field: 'in_port', value: 1 } }),
     () => ({ type: 'SET_FIELD', field: { field: 'ip_dscp', value: r.pick([1, 63, 64]) } }),
+    () => ({ type: 'SET_FIELD', field: { field: 'ipv4_dst', value: '10.9.9.9' } }),
+    () => ({ type: 'SET_FIELD', field: { field: 'tcp_src', value: 80 } }),
+    () => ({ type: 'SET_FIELD', field: { field: 'vlan_pcp', value: 5 } }),
     () => ({ type: 'PUSH_VLAN', ethertype: r.pick([0x8100, 0x88a8, 0x0800]) }),
     () => ({ type: 'POP_VLAN' }),
     () => ({ type: 'DEC_NW_TTL' }),
@@ -95,6 +99,7 @@ function slow(raw: Uint8Array): Msg<'FLOW_MOD'> | undefined {
     if (m.type !== 'FLOW_MOD') return undefined;
     validateMatch(m.match, ctx);
     validateInstructions(m.instructions, m.table_id, ctx);
+    checkMatchConsistency(m.match, m.instructions);
     return m;
   } catch {
     return undefined;

@@ -171,7 +171,7 @@ t.test('FLOW_MOD errors, each with its type and code, and a refused request chan
     ['goto past the last table', { instructions: [gotoTable(8)] }, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_TABLE_ID],
     ['instruction twice', { instructions: [applyActions(), applyActions()] }, OFPET.BAD_INSTRUCTION, OFPBIC.UNSUP_INST],
     ['experimenter instruction', { instructions: [{ type: 'EXPERIMENTER', experimenter: 0x2320, data: new Uint8Array(4) }] }, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_EXPERIMENTER],
-    ['unknown meter', { instructions: [{ type: 'METER', meter_id: 2 }] }, OFPET.METER_MOD_FAILED, OFPMMFC.UNKNOWN_METER],
+    ['unknown meter', { instructions: [{ type: 'METER', meter_id: 2 }] }, OFPET.METER_MOD_FAILED, OFPMMFC.INVALID_METER],
     ['meter 0', { instructions: [{ type: 'METER', meter_id: 0 }] }, OFPET.METER_MOD_FAILED, OFPMMFC.INVALID_METER],
     ['unknown group', { instructions: [applyActions({ type: 'GROUP', group_id: 9 })] }, OFPET.BAD_ACTION, OFPBAC.BAD_OUT_GROUP],
     ['reserved group', { instructions: [applyActions({ type: 'GROUP', group_id: OFPG.ALL })] }, OFPET.BAD_ACTION, OFPBAC.BAD_OUT_GROUP],
@@ -383,6 +383,8 @@ t.test('METER_MOD: add, modify, delete and their errors; flows using a deleted m
   expectError(tt, () => ft.meterMod(meterMod({ command: 3, meter_id: 2 })), M, OFPMMFC.BAD_COMMAND, 'bad command');
   expectError(tt, () => ft.meterMod(meterMod({ meter_id: 2, flags: OFPMF.KBPS | OFPMF.PKTPS })), M, OFPMMFC.BAD_FLAGS, 'kbps and pktps');
   expectError(tt, () => ft.meterMod(meterMod({ meter_id: 2, flags: 0x80 })), M, OFPMMFC.BAD_FLAGS, 'unknown flag');
+  // the datapath (act/meter.c) refuses a meter without a rate unit: the agent answers for it
+  expectError(tt, () => ft.meterMod(meterMod({ meter_id: 2, flags: OFPMF.BURST, bands: [drop(1)] })), M, OFPMMFC.BAD_FLAGS, 'neither kbps nor pktps');
   expectError(tt, () => ft.meterMod(meterMod({ meter_id: 2, flags: OFPMF.PKTPS, bands: [drop(0)] })), M, OFPMMFC.BAD_RATE, 'rate 0');
   expectError(tt, () => ft.meterMod(meterMod({ meter_id: 2, flags: OFPMF.PKTPS, bands: [{ type: 'EXPERIMENTER', rate: 1, burst_size: 0, experimenter: 1, data: new Uint8Array(0) }] })), M, OFPMMFC.BAD_BAND, 'experimenter band');
   expectError(tt, () => ft.meterMod(meterMod({ meter_id: 2, flags: OFPMF.PKTPS, bands: [drop(1), drop(2), drop(3)] })), M, OFPMMFC.OUT_OF_BANDS, 'too many bands');

@@ -12,7 +12,7 @@
  *
  * ```ts
  * const s = randomScenario(42);
- * const tables = new FlowTables({ nTables: s.nTables });
+ * const tables = new FlowTables({ nTables: s.nTables, matchConsistency: false }); // set-fields come without their prerequisites
  * applyScenario(tables, s);
  * for (const p of s.packets) process(tables, undefined, p.frame, p.in_port, s.processOptions);
  * ```

@@ -91,16 +91,38 @@ static uint32_t crc32c(const uint8_t *b, uint32_t n, uint32_t c)
 	return c;
 }
 
-/* SCTP checksum: CRC32-C over the packet with the checksum zeroed (RFC 9260 App. A). */
-static void sctp_fix(struct pkt *p)
+/* SCTP checksum: CRC32-C of the SCTP packet (n bytes at s) with its checksum field taken as
+ * zero, in the order it is stored, least significant byte first (RFC 9260 App. A). */
+static uint32_t sctp_crc(const uint8_t *s, uint32_t n)
 {
-	uint8_t *s = pkt_data(p) + p->lay.l4_ofs;
-	uint32_t n = l4_len(p), c;
+	static const uint8_t zero4[4];
+	uint32_t c = crc32c(s, 8, 0xffffffff);
 
-	if (n < 12)
+	c = crc32c(zero4, 4, c);
+	return ~crc32c(s + 12, n - 12, c);
+}
+
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* Write an SCTP port (2 bytes at d+off) and recompute the CRC32-C, which cannot be updated
+ * incrementally. The old checksum's error, if any, is carried over (XORed back in, as Open
+ * vSwitch's packet_set_sctp_port does and the oracle's checksum.ts): a right checksum stays
+ * right, a wrong one stays wrong, and a switch never makes a corrupted packet look sound. */
+static void sctp_set_port(struct pkt *p, uint32_t off, const uint8_t *v)
+{
+	uint8_t *d = pkt_data(p), *s = d + p->lay.l4_ofs;
+	uint32_t n = l4_len(p), err, c;
+
+	if (n < 12) {
+		memcpy(d + off, v, 2);
 		return;
-	memset(s + 8, 0, 4);
-	c = ~crc32c(s, n, 0xffffffff);
+	}
+	err = get_le32(s + 8) ^ sctp_crc(s, n);
+	memcpy(d + off, v, 2);
+	c = sctp_crc(s, n) ^ err;
 	s[8] = (uint8_t)c; s[9] = (uint8_t)(c >> 8); s[10] = (uint8_t)(c >> 16); s[11] = (uint8_t)(c >> 24);
 }
 
@@ -198,8 +220,7 @@ int edit_set_field(struct pkt *p, unsigned int f, const uint8_t *v)
 			return 0;
 		o = l->l4_ofs + ((f - KF_TCP_SRC) % 2 ? 2 : 0);
 		if (want == 132) {
-			memcpy(d + o, v, 2);
-			sctp_fix(p);
+			sctp_set_port(p, o, v);
 		} else {
 			uint8_t *c = pseudo_csum(p, &zn);
 			uint8_t old[2] = { d[o], d[o + 1] };

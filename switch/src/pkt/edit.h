@@ -3,7 +3,8 @@
  * Packet editing for the OpenFlow actions: set-field, push/pop VLAN and MPLS, TTL actions
  * (the BRAS encapsulations are in pkt/bras.h).
  * Each edit keeps the key in step (so a later table sees the new values) and fixes the
- * checksums it invalidates incrementally (RFC 1624); SCTP's CRC32-C is recomputed.
+ * checksums it invalidates incrementally (RFC 1624); SCTP's CRC32-C is recomputed, any
+ * error it had carried over.
  * Return 0 when applied or not applicable (the header is absent: OpenFlow leaves such a
  * packet unchanged), -1 when the packet must be dropped (no headroom, TTL expired for the
  * TTL actions: the caller decides between drop and OFPR_INVALID_TTL).
