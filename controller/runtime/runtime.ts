@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BehaviorSubject, Subject, Observable, type Subscription } from 'rxjs';
-import { OFPCR_ROLE, ENCODE_IN_PLACE_ROOM, decode, encode, type Message, type Msg } from '../of13/index.js';
+import { OFPCR_ROLE, ENCODE_IN_PLACE_ROOM, decode, encode, encodeInto, type Message, type Msg } from '../of13/index.js';
 import { flowDeleteStrict, groupMod, meterMod } from '../of13/builders.js';
 import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
@@ -25,7 +25,8 @@ import { Batch } from '../channel/batch.js';
 import type { Logger } from '../log.js';
 import type { Store, ObjectKind, StoredFlow } from '../store/store.js';
 import { Datapath } from './datapath.js';
-import { flowKey, type FlowSpec, type GroupSpec, type Intent, type MeterSpec } from './intents.js';
+import type { FlowSpec, GroupSpec, Intent, MeterSpec } from './intents.js';
+import { flowKeyOfWire } from '../store/flow-key.js';
 import { reconcile, flowAdd, type ReconcileReport } from './reconcile.js';
 
 export type RoleMode = 'equal' | 'master' | 'auto';
@@ -75,6 +76,11 @@ function specOf(m: Msg<'FLOW_MOD'>): FlowSpec {
     table_id: m.table_id, priority: m.priority, match: m.match, instructions: m.instructions,
     idle_timeout: m.idle_timeout, hard_timeout: m.hard_timeout, flags: m.flags,
   };
+}
+
+/** The store key of a flow given by table, priority and match (the key of the ADD that installs it). */
+function flowKeyOf(f: Pick<FlowSpec, 'table_id' | 'priority' | 'match'>): string {
+  return flowKeyOfWire(encode(flowAdd({ table_id: f.table_id, priority: f.priority, match: f.match, instructions: [] }, 0n, 0)));
 }
 
 export class Runtime {
@@ -205,14 +211,14 @@ export class Runtime {
       case 'flow-add': {
         this.checkTable(owner, intent.flow.table_id);
         const wire = encode(flowAdd(intent.flow, cookie, 0));
-        if (!this.store.putFlow(intent.dpid, owner, flowKey(intent.flow), wire) || !live) return;
+        if (!this.store.putFlow(intent.dpid, owner, flowKeyOfWire(wire), wire) || !live) return;
         live.sendBytes(wire, live.nextXid());
         await live.barrier();
         return;
       }
       case 'flow-remove': {
         this.checkTable(owner, intent.flow.table_id);
-        if (!this.store.deleteFlow(intent.dpid, flowKey(intent.flow)) || !live) return;
+        if (!this.store.deleteFlow(intent.dpid, flowKeyOf(intent.flow)) || !live) return;
         live.send(flowDeleteStrict({ xid: live.nextXid(), ...intent.flow }));
         await live.barrier();
         return;
@@ -250,13 +256,14 @@ export class Runtime {
       const added: StoredFlow[] = [];
       const wires: Uint8Array[] = [];
       for (let j = i; j < end; j++) {
-        const spec = flows[j];
-        const key = flowKey(spec);
-        if (seen.has(key)) continue; // the first of duplicates is the desired one
-        seen.add(key);
         if (buf.length - off < ENCODE_IN_PLACE_ROOM) { buf = Buffer.allocUnsafe(CHUNK * 256); off = 0; }
-        const wire = encode(flowAdd(spec, cookie, 0), buf, off);
-        off += wire.length;
+        // Encoded first: the key is read from the bytes (cheaper than from the spec).
+        const n = encodeInto(flowAdd(flows[j], cookie, 0), buf, off);
+        const key = flowKeyOfWire(buf, off);
+        if (seen.has(key)) continue; // the first of duplicates is the desired one; its space is reused
+        seen.add(key);
+        const wire = buf.subarray(off, off + n);
+        off += n;
         const old = before.get(key);
         if (old && Buffer.compare(old, wire) === 0) continue;
         added.push({ owner, key, wire });

@@ -9,7 +9,7 @@ import { MIGRATIONS } from './migrations.js';
 import { toJson, fromJson } from './json.js';
 
 /**
- * A desired flow: its identity (table/priority/match text, see runtime/intents.ts flowKey)
+ * A desired flow: its identity (table, priority and match bytes as hex, see flow-key.ts)
  * and its wire form, the OFPFC_ADD FLOW_MOD (cookie included, xid 0) that installs it. The
  * wire form is what is compared, what is sent, and what `nfvnode decode` shows.
  */
@@ -42,15 +42,20 @@ export class Store {
     // pages (4 MiB), put several into every large flow install. 16384 pages (64 MiB) keeps
     // them to one per ~300,000 stored flows; the WAL file is reset after each.
     this.db.pragma('wal_autocheckpoint = 16384');
-    this.migrate();
+    try { this.migrate(); } catch (e) {
+      this.db.close();
+      throw e;
+    }
   }
 
   /** Apply every migration newer than the file's user_version, each in its own transaction. */
   private migrate(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
     for (let v = current; v < MIGRATIONS.length; v++) {
+      const m = MIGRATIONS[v];
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]);
+        if (typeof m === 'string') this.db.exec(m);
+        else m(this.db);
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
