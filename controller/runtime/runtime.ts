@@ -23,7 +23,7 @@ import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
 import { Batch } from '../channel/batch.js';
 import type { Logger } from '../log.js';
-import type { Store, ObjectKind, StoredFlow } from '../store/store.js';
+import type { Store, ObjectKind } from '../store/store.js';
 import { Datapath } from './datapath.js';
 import type { FlowSpec, GroupSpec, Intent, MeterSpec } from './intents.js';
 import { flowKeyOfWire } from '../store/flow-key.js';
@@ -246,14 +246,15 @@ export class Runtime {
     const seen = new Set<string>();
     let batch: Batch | null = null;
     const open = async () => (batch ??= await Batch.open(live!, flows.length + before.size));
+    // The wire forms of a chunk are encoded into one buffer, reused by the next chunk: the
+    // store and the channel copy what they keep before the chunk ends.
+    let buf = Buffer.allocUnsafe(CHUNK * 256);
     // The first chunks are small, so that the switch has work within a millisecond or two;
     // they double up to CHUNK (fewer, larger transactions and writes).
     for (let i = 0, size = FIRST_CHUNK; i < flows.length; i += size, size = Math.min(size * 2, CHUNK)) {
       const end = Math.min(i + size, flows.length);
-      // One buffer per chunk for the wire forms (large enough for any CHUNK flow-mods).
-      let buf = Buffer.allocUnsafe(CHUNK * 256);
       let off = 0;
-      const added: StoredFlow[] = [];
+      const keys: string[] = [];
       const wires: Uint8Array[] = [];
       for (let j = i; j < end; j++) {
         if (buf.length - off < ENCODE_IN_PLACE_ROOM) { buf = Buffer.allocUnsafe(CHUNK * 256); off = 0; }
@@ -263,14 +264,14 @@ export class Runtime {
         if (seen.has(key)) continue; // the first of duplicates is the desired one; its space is reused
         seen.add(key);
         const wire = buf.subarray(off, off + n);
-        off += n;
         const old = before.get(key);
-        if (old && Buffer.compare(old, wire) === 0) continue;
-        added.push({ owner, key, wire });
+        if (old && Buffer.compare(old, wire) === 0) continue; // unchanged: not sent, its space reused
+        off += n;
+        keys.push(key);
         wires.push(wire);
       }
-      if (!added.length) continue;
-      this.store.writeFlows(dpid, added);
+      if (!keys.length) continue;
+      this.store.writeFlows(dpid, owner, keys, wires);
       if (live) {
         await (await open()).add(wires);
         // Let the event loop run once: what the socket could not take at once is written
@@ -280,7 +281,7 @@ export class Runtime {
     }
     const removed = [...before].filter(([key]) => !seen.has(key));
     if (removed.length) {
-      this.store.writeFlows(dpid, [], removed.map(([key]) => key));
+      this.store.writeFlows(dpid, owner, [], [], removed.map(([key]) => key));
       if (live) await (await open()).add(removed.map(([, wire]) => flowDeleteStrict(specOf(decode(wire) as Msg<'FLOW_MOD'>))));
     }
     if (batch && live) {
