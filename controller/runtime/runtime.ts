@@ -26,7 +26,8 @@ import type { Logger } from '../log.js';
 import type { Store, ObjectKind } from '../store/store.js';
 import { Datapath } from './datapath.js';
 import type { FlowSpec, GroupSpec, Intent, MeterSpec } from './intents.js';
-import { flowKeyOfWire } from '../store/flow-key.js';
+import { flowKeyInto, flowKeyOfWire, FLOW_KEY_ROOM } from '../store/flow-key.js';
+import { ByteSet } from '../store/byte-set.js';
 import { reconcile, flowAdd, type ReconcileReport } from './reconcile.js';
 
 export type RoleMode = 'equal' | 'master' | 'auto';
@@ -243,7 +244,10 @@ export class Runtime {
    */
   private async replaceFlows(live: Connection | null, dpid: bigint, owner: string, cookie: bigint, flows: readonly FlowSpec[]): Promise<void> {
     const before = this.store.flowWires(dpid, owner);
-    const seen = new Set<string>();
+    // Keys seen so far, as bytes (no string kept per flow); the stored ones among them by text.
+    const seen = new ByteSet(flows.length);
+    const stillDesired = new Set<string>();
+    const keyBytes = Buffer.allocUnsafe(FLOW_KEY_ROOM);
     let batch: Batch | null = null;
     const open = async () => (batch ??= await Batch.open(live!, flows.length + before.size));
     // The wire forms of a chunk are encoded into one buffer, reused by the next chunk: the
@@ -260,12 +264,17 @@ export class Runtime {
         if (buf.length - off < ENCODE_IN_PLACE_ROOM) { buf = Buffer.allocUnsafe(CHUNK * 256); off = 0; }
         // Encoded first: the key is read from the bytes (cheaper than from the spec).
         const n = encodeInto(flowAdd(flows[j], cookie, 0), buf, off);
-        const key = flowKeyOfWire(buf, off);
-        if (seen.has(key)) continue; // the first of duplicates is the desired one; its space is reused
-        seen.add(key);
+        const kn = flowKeyInto(buf, off, keyBytes, 0);
+        if (!seen.add(keyBytes, 0, kn)) continue; // the first of duplicates is the desired one; its space is reused
+        const key = keyBytes.toString('hex', 0, kn);
         const wire = buf.subarray(off, off + n);
-        const old = before.get(key);
-        if (old && Buffer.compare(old, wire) === 0) continue; // unchanged: not sent, its space reused
+        if (before.size) {
+          const old = before.get(key);
+          if (old) {
+            stillDesired.add(key);
+            if (Buffer.compare(old, wire) === 0) continue; // unchanged: not sent, its space reused
+          }
+        }
         off += n;
         keys.push(key);
         wires.push(wire);
@@ -279,7 +288,7 @@ export class Runtime {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    const removed = [...before].filter(([key]) => !seen.has(key));
+    const removed = [...before].filter(([key]) => !stillDesired.has(key));
     if (removed.length) {
       this.store.writeFlows(dpid, owner, [], [], removed.map(([key]) => key));
       if (live) await (await open()).add(removed.map(([, wire]) => flowDeleteStrict(specOf(decode(wire) as Msg<'FLOW_MOD'>))));

@@ -23,9 +23,11 @@ const PRIORITY = 30;
 const MATCH = 48;
 /** ofp_match: type u16, length u16 (header and OXMs, without the padding), OXM TLVs. */
 const MATCH_HEADER = 4;
+/** Room a key may need: table, priority and the OXMs of a match (its length field is 16 bits). */
+export const FLOW_KEY_ROOM = 3 + 0xffff;
 
-/** Key bytes before the hex conversion: table, priority, the OXMs (a match is < 64 KiB). */
-const scratch = Buffer.allocUnsafe(3 + 0x10000);
+/** Key bytes before the hex conversion of `flowKeyOfWire`. */
+const scratch = Buffer.allocUnsafe(FLOW_KEY_ROOM);
 /** TLV offsets of a match that is not in order (rare: sorted, then copied in order). */
 const tlvs: number[] = [];
 
@@ -45,18 +47,19 @@ function compareTlv(w: Uint8Array, a: number, b: number): number {
 }
 
 /**
- * The key of the FLOW_MOD at `wire[at…]` (as `encode` wrote it: a whole message with a
- * well-formed match). Throws OfpError when it is not one.
+ * Writes the key bytes of the FLOW_MOD at `wire[at…]` (as `encode` wrote it: a whole
+ * message with a well-formed match) into `out` at `outAt` (room: FLOW_KEY_ROOM) and returns
+ * their length. Throws OfpError when it is not one.
  */
-export function flowKeyOfWire(wire: Uint8Array, at = 0): string {
+export function flowKeyInto(wire: Uint8Array, at: number, out: Uint8Array, outAt: number): number {
   if (wire.length - at < MATCH + MATCH_HEADER || wire[at + 1] !== OFPT.FLOW_MOD) bad('not a FLOW_MOD');
   const m = at + MATCH;
   const end = m + ((wire[m + 2] << 8) | wire[m + 3]);
   if (end < m + MATCH_HEADER || end > wire.length) bad('match length out of range');
-  scratch[0] = wire[at + TABLE_ID];
-  scratch[1] = wire[at + PRIORITY];
-  scratch[2] = wire[at + PRIORITY + 1];
-  let n = 3;
+  out[outAt] = wire[at + TABLE_ID];
+  out[outAt + 1] = wire[at + PRIORITY];
+  out[outAt + 2] = wire[at + PRIORITY + 1];
+  let n = outAt + 3;
   let prev = -1;
   let sorted = true;
   for (let q = m + MATCH_HEADER; q < end;) {
@@ -67,12 +70,17 @@ export function flowKeyOfWire(wire: Uint8Array, at = 0): string {
     q = next;
   }
   if (sorted) {
-    for (let q = m + MATCH_HEADER; q < end; q++) scratch[n++] = wire[q];
+    for (let q = m + MATCH_HEADER; q < end; q++) out[n++] = wire[q];
   } else {
     tlvs.length = 0;
     for (let q = m + MATCH_HEADER; q < end; q += 4 + wire[q + 3]) tlvs.push(q);
     tlvs.sort((a, b) => compareTlv(wire, a, b));
-    for (const q of tlvs) for (let i = q, e = q + 4 + wire[q + 3]; i < e; i++) scratch[n++] = wire[i];
+    for (const q of tlvs) for (let i = q, e = q + 4 + wire[q + 3]; i < e; i++) out[n++] = wire[i];
   }
-  return scratch.toString('hex', 0, n);
+  return n - outAt;
+}
+
+/** The key of the FLOW_MOD at `wire[at…]`, as hex (see flowKeyInto). */
+export function flowKeyOfWire(wire: Uint8Array, at = 0): string {
+  return scratch.toString('hex', 0, flowKeyInto(wire, at, scratch, 0));
 }
