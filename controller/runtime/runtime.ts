@@ -294,8 +294,11 @@ export class Runtime {
       if (live) await (await open()).add(removed.map(([, wire]) => flowDeleteStrict(specOf(decode(wire) as Msg<'FLOW_MOD'>))));
     }
     if (batch && live) {
-      await (batch as Batch).commit();
-      await live.barrier(60_000);
+      // The barrier goes out right behind the commit instead of after its reply: the switch
+      // processes messages before a barrier first (§6.2, §7.3.8), so its reply still comes
+      // after the commit's, one round trip sooner.
+      const b = batch as Batch;
+      await Promise.all([b.commit(), live.barrier(60_000)]);
     }
   }
 
