@@ -34,6 +34,9 @@ export class Store {
   constructor(readonly file: string) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    // NORMAL under WAL: a commit has written its frames to the WAL when it returns (a killed
+    // process loses nothing committed); only checkpoints fsync, so a power loss may lose the
+    // last commits. Crash-of-the-process durability is what the runtime promises.
     this.db.pragma('synchronous = NORMAL');
     // Another controller process may hold the write lock briefly (lease renewals).
     this.db.pragma('busy_timeout = 5000');
