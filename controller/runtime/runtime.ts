@@ -68,7 +68,7 @@ export interface App<O = unknown> {
 
 const COOKIE_SHIFT = 48n;
 /** Flows persisted and sent per step of a large flow set (the first step, and at most). */
-const FIRST_CHUNK = 256;
+const FIRST_CHUNK = 64;
 const CHUNK = 4096;
 
 /** The flow a stored FLOW_MOD installs. */
@@ -205,7 +205,10 @@ export class Runtime {
     switch (intent.kind) {
       case 'packet-out': this.sendPacketOut(intent); return;
       case 'flows': {
-        for (const f of intent.flows) this.checkTable(owner, f.table_id);
+        // Checked once per run of equal tables: a large set is mostly one table, and the
+        // switch waits for the first flows meanwhile.
+        let checked = -1;
+        for (const f of intent.flows) if (f.table_id !== checked) { this.checkTable(owner, f.table_id); checked = f.table_id; }
         await this.replaceFlows(live, intent.dpid, owner, cookie, intent.flows);
         return;
       }

@@ -1,6 +1,6 @@
 /**
- * A large flow set through the runtime into Open vSwitch: streamed in growing chunks (256,
- * 512, … 4096 flows), persisted before sending, one ONF bundle, barrier-confirmed. Checks
+ * A large flow set through the runtime into Open vSwitch: streamed in growing chunks (64,
+ * 128, … 4096 flows), persisted before sending, one ONF bundle, barrier-confirmed. Checks
  * what chunking could break: a duplicate in a later chunk loses to the first one, and a
  * second statement of the set sends only what changed (added, changed, removed), with the
  * store and the switch agreeing at every step.
@@ -55,7 +55,8 @@ t.test('a large flow set in growing chunks, into Open vSwitch', async (t) => {
   }
   const cookie = BigInt(store.ownerId('bench')) << 48n;
 
-  // 3000 distinct flows; copies of flows 10 and 700 (output 3) in the third and fourth chunks.
+  // 3000 distinct flows; copies of flows 10 and 700 (output 3) in the fourth and sixth chunks
+  // (chunks of 64, 128, 256, 512, 1024, 2048: flow 10 is in the first, flow 700 in the fourth).
   const first = Array.from({ length: 3000 }, (_, i) => flow(i));
   first.splice(900, 0, flow(10, 3));
   first.splice(2500, 0, flow(700, 3));
