@@ -6,7 +6,8 @@
  *
  * Besides the rates, the CPU time each installer and ovs-vswitchd spent (`cpu_ms`): on this
  * 2-core machine Open vSwitch needs one core to itself, so what our process spends per flow
- * decides whether the switch ever waits for us; CPU time does not move with other load.
+ * decides whether the switch ever waits for us. CPU time moves far less with other load than
+ * wall time (though still ~20-30% at load 3-4 here: compare alternating runs, same load).
  * `--no-peers` measures only nfvnode (for profiling: `node --cpu-prof …`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
