@@ -17,15 +17,16 @@ export class ByteSet {
   /** member index + 1, 0 = empty; a power of two, at most half full */
   private slots: Int32Array;
 
+  /** `expected`: members to make room for at once (the table still grows past it). */
   constructor(expected = 1024) {
     let n = 16;
-    while (n < expected * 2) n *= 2;
+    while (n < Math.min(expected, 1 << 22) * 2) n *= 2;
     this.slots = new Int32Array(n);
-    // as long as the slots: a member is stored before the table grows past half full
-    this.offs = new Int32Array(n);
-    this.lens = new Int32Array(n);
-    this.hashes = new Int32Array(n);
-    this.arena = new Uint8Array(Math.max(1024, expected * 32));
+    // room for half the slots plus one: a member is stored before the table grows past half full
+    this.offs = new Int32Array(n / 2 + 1);
+    this.lens = new Int32Array(n / 2 + 1);
+    this.hashes = new Int32Array(n / 2 + 1);
+    this.arena = new Uint8Array(Math.max(1024, (n / 2) * 32));
   }
 
   get size(): number { return this.count; }
@@ -80,7 +81,7 @@ export class ByteSet {
       slots[s] = e + 1;
     }
     this.slots = slots;
-    const widen = (a: Int32Array) => { const w = new Int32Array(n); w.set(a); return w; };
+    const widen = (a: Int32Array) => { const w = new Int32Array(n / 2 + 1); w.set(a); return w; };
     this.offs = widen(this.offs);
     this.lens = widen(this.lens);
     this.hashes = widen(this.hashes);
