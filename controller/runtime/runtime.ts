@@ -17,15 +17,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BehaviorSubject, Subject, Observable, type Subscription } from 'rxjs';
-import { OFPCR_ROLE, ENCODE_IN_PLACE_ROOM, decode, encode, type Message, type Msg } from '../of13/index.js';
+import { OFPCR_ROLE, ENCODE_IN_PLACE_ROOM, decode, encode, encodeInto, type Message, type Msg } from '../of13/index.js';
 import { flowDeleteStrict, groupMod, meterMod } from '../of13/builders.js';
 import { Connection, type ConnectionOptions } from '../channel/connection.js';
 import { handshake } from '../channel/handshake.js';
 import { Batch } from '../channel/batch.js';
 import type { Logger } from '../log.js';
-import type { Store, ObjectKind, StoredFlow } from '../store/store.js';
+import type { Store, ObjectKind } from '../store/store.js';
 import { Datapath } from './datapath.js';
-import { flowKey, type FlowSpec, type GroupSpec, type Intent, type MeterSpec } from './intents.js';
+import type { FlowSpec, GroupSpec, Intent, MeterSpec } from './intents.js';
+import { flowKeyInto, flowKeyOfWire, FLOW_KEY_ROOM } from '../store/flow-key.js';
+import { ByteSet } from '../store/byte-set.js';
 import { reconcile, flowAdd, type ReconcileReport } from './reconcile.js';
 
 export type RoleMode = 'equal' | 'master' | 'auto';
@@ -66,7 +68,7 @@ export interface App<O = unknown> {
 
 const COOKIE_SHIFT = 48n;
 /** Flows persisted and sent per step of a large flow set (the first step, and at most). */
-const FIRST_CHUNK = 256;
+const FIRST_CHUNK = 64;
 const CHUNK = 4096;
 
 /** The flow a stored FLOW_MOD installs. */
@@ -75,6 +77,11 @@ function specOf(m: Msg<'FLOW_MOD'>): FlowSpec {
     table_id: m.table_id, priority: m.priority, match: m.match, instructions: m.instructions,
     idle_timeout: m.idle_timeout, hard_timeout: m.hard_timeout, flags: m.flags,
   };
+}
+
+/** The store key of a flow given by table, priority and match (the key of the ADD that installs it). */
+function flowKeyOf(f: Pick<FlowSpec, 'table_id' | 'priority' | 'match'>): string {
+  return flowKeyOfWire(encode(flowAdd({ table_id: f.table_id, priority: f.priority, match: f.match, instructions: [] }, 0n, 0)));
 }
 
 export class Runtime {
@@ -198,21 +205,24 @@ export class Runtime {
     switch (intent.kind) {
       case 'packet-out': this.sendPacketOut(intent); return;
       case 'flows': {
-        for (const f of intent.flows) this.checkTable(owner, f.table_id);
+        // Checked once per run of equal tables: a large set is mostly one table, and the
+        // switch waits for the first flows meanwhile.
+        let checked = -1;
+        for (const f of intent.flows) if (f.table_id !== checked) { this.checkTable(owner, f.table_id); checked = f.table_id; }
         await this.replaceFlows(live, intent.dpid, owner, cookie, intent.flows);
         return;
       }
       case 'flow-add': {
         this.checkTable(owner, intent.flow.table_id);
         const wire = encode(flowAdd(intent.flow, cookie, 0));
-        if (!this.store.putFlow(intent.dpid, owner, flowKey(intent.flow), wire) || !live) return;
+        if (!this.store.putFlow(intent.dpid, owner, flowKeyOfWire(wire), wire) || !live) return;
         live.sendBytes(wire, live.nextXid());
         await live.barrier();
         return;
       }
       case 'flow-remove': {
         this.checkTable(owner, intent.flow.table_id);
-        if (!this.store.deleteFlow(intent.dpid, flowKey(intent.flow)) || !live) return;
+        if (!this.store.deleteFlow(intent.dpid, flowKeyOf(intent.flow)) || !live) return;
         live.send(flowDeleteStrict({ xid: live.nextXid(), ...intent.flow }));
         await live.barrier();
         return;
@@ -237,33 +247,43 @@ export class Runtime {
    */
   private async replaceFlows(live: Connection | null, dpid: bigint, owner: string, cookie: bigint, flows: readonly FlowSpec[]): Promise<void> {
     const before = this.store.flowWires(dpid, owner);
-    const seen = new Set<string>();
+    // Keys seen so far, as bytes (no string kept per flow); the stored ones among them by text.
+    const seen = new ByteSet(flows.length);
+    const stillDesired = new Set<string>();
+    const keyBytes = Buffer.allocUnsafe(FLOW_KEY_ROOM);
     let batch: Batch | null = null;
     const open = async () => (batch ??= await Batch.open(live!, flows.length + before.size));
+    // The wire forms of a chunk are encoded into one buffer, reused by the next chunk: the
+    // store and the channel copy what they keep before the chunk ends.
+    let buf = Buffer.allocUnsafe(CHUNK * 256);
     // The first chunks are small, so that the switch has work within a millisecond or two;
     // they double up to CHUNK (fewer, larger transactions and writes).
     for (let i = 0, size = FIRST_CHUNK; i < flows.length; i += size, size = Math.min(size * 2, CHUNK)) {
       const end = Math.min(i + size, flows.length);
-      // One buffer per chunk for the wire forms (large enough for any CHUNK flow-mods).
-      let buf = Buffer.allocUnsafe(CHUNK * 256);
       let off = 0;
-      const added: StoredFlow[] = [];
+      const keys: string[] = [];
       const wires: Uint8Array[] = [];
       for (let j = i; j < end; j++) {
-        const spec = flows[j];
-        const key = flowKey(spec);
-        if (seen.has(key)) continue; // the first of duplicates is the desired one
-        seen.add(key);
         if (buf.length - off < ENCODE_IN_PLACE_ROOM) { buf = Buffer.allocUnsafe(CHUNK * 256); off = 0; }
-        const wire = encode(flowAdd(spec, cookie, 0), buf, off);
-        off += wire.length;
-        const old = before.get(key);
-        if (old && Buffer.compare(old, wire) === 0) continue;
-        added.push({ owner, key, wire });
+        // Encoded first: the key is read from the bytes (cheaper than from the spec).
+        const n = encodeInto(flowAdd(flows[j], cookie, 0), buf, off);
+        const kn = flowKeyInto(buf, off, keyBytes, 0);
+        if (!seen.add(keyBytes, 0, kn)) continue; // the first of duplicates is the desired one; its space is reused
+        const key = keyBytes.toString('hex', 0, kn);
+        const wire = buf.subarray(off, off + n);
+        if (before.size) {
+          const old = before.get(key);
+          if (old) {
+            stillDesired.add(key);
+            if (Buffer.compare(old, wire) === 0) continue; // unchanged: not sent, its space reused
+          }
+        }
+        off += n;
+        keys.push(key);
         wires.push(wire);
       }
-      if (!added.length) continue;
-      this.store.writeFlows(dpid, added);
+      if (!keys.length) continue;
+      this.store.writeFlows(dpid, owner, keys, wires);
       if (live) {
         await (await open()).add(wires);
         // Let the event loop run once: what the socket could not take at once is written
@@ -271,14 +291,17 @@ export class Runtime {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    const removed = [...before].filter(([key]) => !seen.has(key));
+    const removed = [...before].filter(([key]) => !stillDesired.has(key));
     if (removed.length) {
-      this.store.writeFlows(dpid, [], removed.map(([key]) => key));
+      this.store.writeFlows(dpid, owner, [], [], removed.map(([key]) => key));
       if (live) await (await open()).add(removed.map(([, wire]) => flowDeleteStrict(specOf(decode(wire) as Msg<'FLOW_MOD'>))));
     }
     if (batch && live) {
-      await (batch as Batch).commit();
-      await live.barrier(60_000);
+      // The barrier goes out right behind the commit instead of after its reply: the switch
+      // processes messages before a barrier first (§6.2, §7.3.8), so its reply still comes
+      // after the commit's, one round trip sooner.
+      const b = batch as Batch;
+      await Promise.all([b.commit(), live.barrier(60_000)]);
     }
   }
 

@@ -1,8 +1,33 @@
 /**
  * Schema migrations, applied in order; the file's `PRAGMA user_version` says how many ran.
- * Append only: never edit a migration that has shipped.
+ * Append only: never edit a migration that has shipped. A migration is SQL, or a function
+ * for what SQL cannot compute (it runs inside the migration's transaction).
  */
-export const MIGRATIONS: readonly string[] = [
+import type Database from 'better-sqlite3';
+import { flowKeyOfWire } from './flow-key.js';
+
+export type Migration = string | ((db: Database.Database) => void);
+
+/**
+ * 3: flow keys become the installing FLOW_MOD's own identity bytes (store/flow-key.ts)
+ * instead of text of the decoded match; every row is re-keyed from its wire form. Two rows
+ * that were one flow to the switch all along (fields that print differently but encode
+ * alike) become one: the first in the old key order stays.
+ */
+function rekeyFlows(db: Database.Database): void {
+  const rows = db.prepare('SELECT dpid, key, owner, wire FROM flows ORDER BY dpid, key').all() as { dpid: string; key: string; owner: string; wire: Buffer }[];
+  db.exec('DELETE FROM flows');
+  const insert = db.prepare('INSERT INTO flows (dpid, key, owner, wire) VALUES (?, ?, ?, ?) ON CONFLICT (dpid, key) DO NOTHING');
+  for (const r of rows) {
+    let key: string;
+    try { key = flowKeyOfWire(r.wire); } catch (e) {
+      throw new Error(`store migration 3: the stored flow ${r.key} of datapath ${r.dpid} is not a FLOW_MOD: ${(e as Error).message}`);
+    }
+    insert.run(r.dpid, key, r.owner, r.wire);
+  }
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: desired flows (as their OFPFC_ADD FLOW_MOD bytes), groups/meters, owners (cookie ids), leases
   `CREATE TABLE owners (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE);
    -- WITHOUT ROWID and no owner index: one B-tree insert per flow (large flow sets are
@@ -27,4 +52,5 @@ export const MIGRATIONS: readonly string[] = [
      dpid TEXT NOT NULL, port INTEGER NOT NULL, vlan INTEGER NOT NULL, service TEXT NOT NULL,
      instance TEXT, nf_vlan INTEGER NOT NULL, pinned INTEGER NOT NULL,
      PRIMARY KEY (dpid, port, vlan));`,
+  rekeyFlows,
 ];

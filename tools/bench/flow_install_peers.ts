@@ -112,10 +112,47 @@ export async function verifyInstalled(ovs: Ovs, br: string, flows: readonly Benc
 
 // ───────────────────────────── measurements ─────────────────────────────
 
+/**
+ * CPU time is the load-independent figure (wall time on this 2-core machine moves with
+ * whatever else runs). /proc/<pid>/stat counts it in clock ticks: USER_HZ, 100 on Linux
+ * (sysconf(_SC_CLK_TCK); proc(5)), so these are 10 ms granular.
+ */
+const MS_PER_TICK = 10;
+
+/** Fields of /proc/<pid>/stat after the parenthesised comm (which may hold spaces): [0] is state (field 3). */
+function statFields(pid: number | 'self'): string[] {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ');
+}
+
+/** user + system CPU ms of a running process (proc(5) fields 14 utime, 15 stime). */
+export function processCpuMs(pid: number): number {
+  const f = statFields(pid);
+  return (Number(f[11]) + Number(f[12])) * MS_PER_TICK;
+}
+
+/**
+ * user + system CPU ms of this process's children that have been waited for (fields 16
+ * cutime, 17 cstime): the difference around one `ovs-ofctl` run is that run's CPU time.
+ */
+export function reapedChildrenCpuMs(): number {
+  const f = statFields('self');
+  return (Number(f[13]) + Number(f[14])) * MS_PER_TICK;
+}
+
+/** vswitchd's CPU ms so far (0 when it is not running). */
+export function vswitchdCpuMs(ovs: Ovs): number {
+  const pid = ovs.pids().vswitchd;
+  return pid === undefined ? 0 : processCpuMs(pid);
+}
+
 export interface PeerResult {
   readonly flows: number;
   readonly seconds: number;
   readonly per_s: number;
+  /** CPU ms of the installing process (ovs-ofctl) and of ovs-vswitchd during the run (os-ken: undefined) */
+  readonly cpu_ms?: number;
+  readonly vswitchd_cpu_ms?: number;
 }
 
 /** Writes the add-flows file once (in the harness directory) and returns its path. */
@@ -136,11 +173,15 @@ async function emptyTable(ovs: Ovs, br: string): Promise<void> {
 export async function measureOfctl(ovs: Ovs, br: string, flows: readonly BenchFlow[], opts: { bundle: boolean }): Promise<PeerResult> {
   const file = writeFlowFile(ovs, flows);
   await emptyTable(ovs, br);
+  const c0 = reapedChildrenCpuMs();
+  const v0 = vswitchdCpuMs(ovs);
   const t0 = process.hrtime.bigint();
   await ovs.ofctl('add-flows', br, file, ...(opts.bundle ? ['--bundle'] : []));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu_ms = reapedChildrenCpuMs() - c0;
+  const vswitchd_cpu_ms = vswitchdCpuMs(ovs) - v0;
   await verifyInstalled(ovs, br, flows);
-  return { flows: flows.length, seconds, per_s: Math.round(flows.length / seconds) };
+  return { flows: flows.length, seconds, per_s: Math.round(flows.length / seconds), cpu_ms, vswitchd_cpu_ms };
 }
 
 export interface OsKenResult extends PeerResult {
@@ -231,6 +272,8 @@ export interface PeersResult {
   readonly ovs_ofctl_bundle_per_s: number;
   readonly oskn_per_s: number;
   readonly seconds: { readonly ovs_ofctl: number; readonly ovs_ofctl_bundle: number; readonly oskn: number };
+  /** CPU ms of ovs-ofctl and of ovs-vswitchd during each ovs-ofctl run */
+  readonly cpu_ms: { readonly ovs_ofctl: number; readonly ovs_ofctl_bundle: number; readonly vswitchd_ovs_ofctl: number; readonly vswitchd_ovs_ofctl_bundle: number };
   readonly os_ken: string;
 }
 
@@ -246,14 +289,15 @@ export async function runPeers(opts: { flows?: number; quick?: boolean; ovs?: Ov
   try {
     if (!(await ovs.vsctl('list-br')).split('\n').includes(BENCH_BRIDGE)) await ovs.addBridge(BENCH_BRIDGE, benchBridgeOptions());
     const plain = await measureOfctl(ovs, BENCH_BRIDGE, flows, { bundle: false });
-    log(`ovs-ofctl add-flows: ${n} flows in ${plain.seconds.toFixed(3)} s, ${plain.per_s} flows/s`);
+    log(`ovs-ofctl add-flows: ${n} flows in ${plain.seconds.toFixed(3)} s, ${plain.per_s} flows/s (CPU ms: ovs-ofctl ${plain.cpu_ms}, vswitchd ${plain.vswitchd_cpu_ms})`);
     const bundle = await measureOfctl(ovs, BENCH_BRIDGE, flows, { bundle: true });
-    log(`ovs-ofctl --bundle add-flows: ${n} flows in ${bundle.seconds.toFixed(3)} s, ${bundle.per_s} flows/s`);
+    log(`ovs-ofctl --bundle add-flows: ${n} flows in ${bundle.seconds.toFixed(3)} s, ${bundle.per_s} flows/s (CPU ms: ovs-ofctl ${bundle.cpu_ms}, vswitchd ${bundle.vswitchd_cpu_ms})`);
     const oskn = await measureOsKen(ovs, BENCH_BRIDGE, flows);
     log(`os-ken ${oskn.os_ken}: ${n} flows in ${oskn.seconds.toFixed(3)} s (sending ${oskn.send_seconds.toFixed(3)} s), ${oskn.per_s} flows/s`);
     return {
       flows: n, ovs_ofctl_per_s: plain.per_s, ovs_ofctl_bundle_per_s: bundle.per_s, oskn_per_s: oskn.per_s,
       seconds: { ovs_ofctl: round3(plain.seconds), ovs_ofctl_bundle: round3(bundle.seconds), oskn: round3(oskn.seconds) },
+      cpu_ms: { ovs_ofctl: plain.cpu_ms!, ovs_ofctl_bundle: bundle.cpu_ms!, vswitchd_ovs_ofctl: plain.vswitchd_cpu_ms!, vswitchd_ovs_ofctl_bundle: bundle.vswitchd_cpu_ms! },
       os_ken: oskn.os_ken,
     };
   } finally {

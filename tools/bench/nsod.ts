@@ -20,7 +20,8 @@ import { Runtime } from '../../controller/runtime/runtime.js';
 import { listen } from '../../controller/channel/listener.js';
 import { silentLogger } from '../../controller/log.js';
 import { encode } from '../../controller/of13/index.js';
-import { flowKey, type Intent } from '../../controller/runtime/intents.js';
+import type { Intent } from '../../controller/runtime/intents.js';
+import { flowKeyOfWire } from '../../controller/store/flow-key.js';
 import { flowAdd } from '../../controller/runtime/reconcile.js';
 import { Nsod } from '../../apps/nsod/nsod.js';
 import { nsodClassifierFlow } from '../../apps/nsod/app.js';
@@ -78,7 +79,7 @@ export async function runNsodBench(args: BenchArgs): Promise<Record<string, unkn
     const planNs = process.hrtime.bigint() - t0;
     // (untimed) what the change needs on the wire: the difference against the stored state
     const flows = intents.find((i) => i.kind === 'flows');
-    const diff = flows && flows.kind === 'flows' ? store.diffFlows(DPID, 'nsod', flows.flows.map((f) => ({ key: flowKey(f), wire: encode(flowAdd(f, cookie, 0)) }))) : { added: [], removed: [] };
+    const diff = flows && flows.kind === 'flows' ? store.diffFlows(DPID, 'nsod', flows.flows.map((f) => { const wire = encode(flowAdd(f, cookie, 0)); return { key: flowKeyOfWire(wire), wire }; })) : { added: [], removed: [] };
     const flowMods = diff.added.length + diff.removed.length;
     const groupMods = intents.filter((i) => i.kind !== 'flows' && (i.kind !== 'group-put' || !store.objects('group', DPID).some((g) => g.id === i.group.group_id && JSON.stringify(g.spec, big) === JSON.stringify(i.group, big)))).length;
     const t1 = process.hrtime.bigint();

@@ -177,7 +177,10 @@ function reader(d: OxmDef): Reader {
 }
 
 type Writer = (v: unknown, b: Uint8Array, dv: DataView, o: number) => void;
-/** Small integer fields get a specialised writer (they dominate FLOW_MOD encoding). */
+/**
+ * Small integer fields and addresses get a specialised writer (they dominate FLOW_MOD
+ * encoding), with the error path built once here rather than per value.
+ */
 function writer(d: OxmDef): Writer {
   const path = `oxm.${d.name}`;
   if (d.kind === 'uint' && d.width === 1) {
@@ -189,6 +192,8 @@ function writer(d: OxmDef): Writer {
   if (d.kind === 'uint' && d.width === 4) {
     return (v, _b, dv, o) => { if (typeof v !== 'number' || v >>> 0 !== v) badValue(path, v, 'an integer in 0..4294967295'); dv.setUint32(o, v); };
   }
+  if (d.kind === 'ipv4') return (v, b, _dv, o) => H.putIpv4(v as string, b, o, path);
+  if (d.kind === 'mac') return (v, b, _dv, o) => H.putMac(v as string, b, o, path);
   return (v, b, dv, o) => writeValue(d, v, b, dv, o);
 }
 
