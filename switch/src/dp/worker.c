@@ -29,6 +29,7 @@ struct dp_ctx *dp_ctx_create(struct ofsw_Switch *sw, uint32_t idx, int is_contro
 	w->sw = sw;
 	w->idx = idx;
 	w->is_control = (uint32_t)is_control;
+	w->port_memo_no = OFPP_ANY;
 	w->tctr = calloc(sw->n_tables, sizeof(*w->tctr));
 	if (w->tctr == NULL)
 		goto fail;
@@ -167,9 +168,11 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	struct flow *f0[DP_BURST];
 	struct cls_batch cb;
 	uint8_t idx[DP_BURST];
-	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0;
+	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0, t0_fast = 0;
 	struct mfc *c = w->mfc;
-	uint64_t hit = 0;
+	struct flow *run_flow = NULL;
+	uint64_t hit = 0, run_bytes = 0;
+	uint32_t run_n = 0;
 
 	if (unlikely(ATOMIC_LOAD_RLX(&pt->config) & (OFSW_PC_NO_RECV | OFSW_PC_PORT_DOWN))) {
 		w->ctr[DP_RX_DROP_PORT_CONFIG] += n;
@@ -178,6 +181,7 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		return;
 	}
 	w->ctr[DP_RX_PACKETS] += n;
+	w->port_memo_no = OFPP_ANY;
 	if (c != NULL && !mfc_use(c, n)) {
 		w->ctr[DP_MFC_BYPASS] += n;
 		c = NULL;
@@ -212,21 +216,23 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 			p->in_dpdk_port = pt->dpdk_id;
 			p->queue_id = 0;
 			p->key_head = 0;
-			pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be, &p->key, &p->lay);
+			pkt_parse_inline(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be, &p->key,
+					 &p->lay);
 		}
 		/* No cache (bypassed): the hash is not needed, and every packet goes to table 0:
 		 * start its lookups now. */
 		for (uint16_t i = 0; i < n; i++) {
 			pk[i].hash = 0;
 			mk[i] = &pk[i].key;
+			ce[i] = NULL;
 		}
+		n_miss = n;
 		cls_batch_start(&w->sw->tables[0], mk, n, &cb);
 	}
 	/* 2: microflow cache. */
-	for (uint16_t i = 0; i < n; i++) {
-		struct pkt *p = &pk[i];
-
-		if (c != NULL) {
+	if (c != NULL) {
+		for (uint16_t i = 0; i < n; i++) {
+			struct pkt *p = &pk[i];
 			struct mfc_entry *e = mfc_lookup(c, &p->key, p->hash, gen, p->key_head);
 
 			if (e != NULL) {
@@ -238,13 +244,9 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 				continue;
 			}
 			ce[i] = mfc_slot(c, p->hash);
-		} else {
-			ce[i] = NULL;
+			idx[n_miss] = (uint8_t)i;
+			mk[n_miss++] = &p->key;
 		}
-		idx[n_miss] = (uint8_t)i;
-		mk[n_miss++] = &p->key;
-	}
-	if (c != NULL) {
 		mfc_account(c, n, hits);
 		/* A miss must not refill a slot a hit of this burst still has to replay. */
 		if (hits != 0 && n_miss != 0)
@@ -265,14 +267,46 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		if (c == NULL && w->sw->n_tables > 1)
 			dp_lookahead(w->sw, pk, f0, n);
 	}
-	/* 4: the pipelines, in order. */
+	/* 4: the pipelines, in order. Decoded hits of one-table paths count their flow once per
+	 * run of consecutive packets on it (as Open vSwitch counts a flow once per batch): the
+	 * counters only have to be right when the control thread reads them, after this burst. */
 	for (uint32_t i = 0, k = 0; i < n; i++) {
-		if (!(hit & (1ull << i)))
-			dp_pipeline_from(w, s, &pk[i], ce[i], 0, gen, f0[k++]);
-		else if (likely(ce[i]->fast.flags != 0))
-			dp_replay_fast(w, s, &pk[i], ce[i]), fast++;
-		else
-			dp_replay(w, s, &pk[i], ce[i], gen);
+		const struct mfc_entry *e = ce[i];
+
+		if (!(hit & (1ull << i))) {
+			struct flow *f = f0[k++];
+
+			if (e == NULL && f != NULL && dp_table0_fast(w, s, &pk[i], f))
+				t0_fast++;
+			else
+				dp_pipeline_from(w, s, &pk[i], ce[i], 0, gen, f);
+		} else if (likely(e->fast.flags != 0)) {
+			fast++;
+			if (likely(e->n == 1 && e->miss_table == MFC_NO_MISS)) {
+				if (e->flow0 != run_flow) {
+					if (run_n != 0)
+						dp_count_flow_n(w, run_flow, run_n, run_bytes);
+					run_flow = e->flow0;
+					run_n = 0;
+					run_bytes = 0;
+				}
+				run_n++;
+				run_bytes += rte_pktmbuf_pkt_len(pk[i].m);
+				/* dp_fast_build refused an output to the ingress port */
+				(void)dp_fast_exec(w, s, &pk[i], &e->fast, 1);
+			} else {
+				dp_replay_fast(w, s, &pk[i], e);
+			}
+		} else {
+			dp_replay(w, s, &pk[i], e, gen);
+		}
+	}
+	if (run_n != 0)
+		dp_count_flow_n(w, run_flow, run_n, run_bytes);
+	if (t0_fast != 0) {
+		w->tctr[0].lookup += t0_fast;
+		w->tctr[0].matched += t0_fast;
+		w->ctr[DP_TABLE0_FAST] += t0_fast;
 	}
 	w->ctr[DP_MFC_HIT] += fast;
 	w->ctr[DP_MFC_FAST] += fast;
