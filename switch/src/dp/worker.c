@@ -263,8 +263,10 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	/* 3: table 0 for the misses, batched; without the cache, the later tables' lines too
 	 * (lookahead.h). */
 	if (n_miss != 0) {
-		cls_lookup_batch(&w->sw->tables[0], mk, n_miss, f0, c == NULL ? &cb : NULL);
-		if (c == NULL && w->sw->n_tables > 1)
+		bool line = cls_lookup_batch(&w->sw->tables[0], mk, n_miss, f0, c == NULL ? &cb : NULL);
+
+		/* (entries whose line holds their decoded instructions go to no other table) */
+		if (c == NULL && w->sw->n_tables > 1 && !line)
 			dp_lookahead(w->sw, pk, f0, n);
 	}
 	/* 4: the pipelines, in order. Decoded hits of one-table paths count their flow once per
