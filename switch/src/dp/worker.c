@@ -117,26 +117,39 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
 /*
  * Measured cost (`npm run bench -- datapath`, 64-byte frames, net_pcap infinite_rx →
  * net_null, one EPYC core (Zen 5, KVM guest, TSC 2.6 GHz), bursts of 32; instructions from
- * callgrind, cycles from the TSC around whole loop iterations):
+ * callgrind — `valgrind --tool=callgrind --toggle-collect=dp_worker_main node
+ * dist/tools/bench/run.js datapath --quick --only=nfvnode --pipelines=nsod --flows=1`,
+ * packets = the calls of net_null's per-mbuf free —, cycles from the TSC or per CPU-second of
+ * the worker):
  * - NSOD VLAN rewrite, 1 or 1,000 flows (every packet a decoded microflow-cache hit):
+ *   ~460 instructions per packet for the whole loop, of which ~200 are the drivers'
+ *   (net_pcap rx 115, net_null tx 76 with its per-mbuf free, TLS lookups 11: what testpmd io
+ *   pays) and ~258 ours: parse and hash ~95 (pkt_parse_hash, inlined: plain IPv4 frames
+ *   straight into key words, hashed from registers with the CRC32-C instruction itself),
+ *   cache lookup and prefetch ~31 (head words only), decoded replay and tx ~55 (the output
+ *   port's lookup memoised per burst; a run of hits on one flow counts it once), burst
+ *   bookkeeping ~75. Before (2026-12-07 morning): 505 in all, 300 ours (parse 118), at
  *   25-26.4 Mpps on a quiet machine (testpmd io in the same runs: 48-55), ~95-100 TSC
- *   cycles per packet; ~500
- *   instructions for the whole loop, of which ~200 are the drivers' (net_pcap rx 115,
- *   net_null tx 76 with its per-mbuf free, TLS lookups 11: what testpmd io pays) and ~300
- *   ours: parse and hash ~90 (pkt_parse_hash: plain IPv4 frames straight into key words,
- *   hashed from registers), cache lookup and prefetch ~35 (head words only), decoded replay
- *   with counters and tx ~70, burst bookkeeping ~40. Earlier: 578 in all, 376 ours (parse
- *   134, hash + cache ~90), 23 Mpps.
- * - 100,000 flows (cache bypassed, batched table-0 lookup, decoded entry): ~12 Mpps
- *   (testpmd io 28.5-29.5), ~200 TSC cycles per packet, memory-bound: half the time is net_pcap's
- *   own misses on the 100,000 stored frames (two lines each; testpmd has them too), the rest
- *   a hash bucket and the flow's two lines (head and key; counters and decoded
- *   instructions) per packet. Neither huge pages for the heap (glibc.malloc.hugetlb=1:
- *   45 MB of AnonHugePages, no change) nor prefetching both flow lines at the probe, bursts
- *   of 64, or receiving the next burst between the probe and the comparisons (the flow lines
- *   then arrive while the driver copies) moved it measurably; what did: frames on a cache
- *   line of their own (ctx.h mbuf_priv). For scale: one match-all entry with the cache off
- *   runs the same 100,000-frame capture at ~15.9 Mpps (the 1-frame capture at 21.5).
+ *   cycles per packet; earlier still: 578 in all, 376 ours, 23 Mpps.
+ * - 100,000 flows (cache bypassed, batched table-0 lookup, decoded entry): before this
+ *   session's changes ~12 Mpps on a quiet machine (testpmd io 28.5-29.5), ~200 TSC cycles per
+ *   packet, memory-bound: net_pcap's own misses on the 100,000 stored frames (two lines each;
+ *   testpmd has them too), then a hash bucket and the flow's two lines per packet. Now a hit
+ *   reads the bucket and ONE line of the entry (flow.h: key words, worker 0's counters and
+ *   the decoded instructions together), and the lookup of a one-subtable table takes
+ *   cls_lookup_one: ~487 instructions per packet in all (callgrind, the same path on the
+ *   1,000-flow capture with --mfc=1), 554 before, ours 348 -> 284 (the lookup 147 -> ~80).
+ *   Per CPU-second of the worker, alternating runs with the machine shared (load 3.5):
+ *   8.0-8.5 before, 9.4-9.9 Mpps after (+16 %). Neither huge pages for the heap
+ *   (glibc.malloc.hugetlb=1: 45 MB of AnonHugePages, no change) nor prefetching both flow
+ *   lines at the probe, bursts of 64, or receiving the next burst between the probe and the
+ *   comparisons moved it measurably; what did: frames on a cache line of their own (ctx.h
+ *   mbuf_priv), the one-line entry. Starting each packet's table-0 lookup in the parse loop
+ *   (its bucket then has the rest of the loop to arrive, not just the hash loop) cost ~8
+ *   instructions a packet and was slower if anything (three alternating rounds: 9.1
+ *   against 10.2 per CPU-second): not kept. For scale: one
+ *   match-all entry with the cache off runs the same 100,000-frame capture at ~15.9 Mpps
+ *   (the 1-frame capture at 21.5).
  * - 4 tables, 100,000 flows (cache bypassed): 5.5 Mpps with the lookahead (lookahead.h:
  *   the burst's lookups in tables 1-3 walked in lock-step first), 2.2 before: ~450 instead
  *   of ~1300 TSC cycles per packet; the pipeline still looks every table up again itself
@@ -146,9 +159,9 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
  *
  * One rx burst, in stages over the whole burst so that the memory latency of one packet
  * overlaps the work on the others (the classic DPDK/VPP/OVS shape):
- *   1. parse every packet; then (a second loop, see there) compute its hash and prefetch
- *      its microflow-cache slot — or, with the cache bypassed (mfc.h), start its table-0
- *      lookup instead (cls_batch_start: key hash, bucket prefetch);
+ *   1. parse every packet, hash it and prefetch its microflow-cache slot — or, with the
+ *      cache bypassed (mfc.h), start its table-0 lookup instead, in a second loop
+ *      (cls_batch_start: masked key, hash, bucket prefetch);
  *   2. look every packet up in the cache; prefetch what a hit will touch (its first flow);
  *   3. batched table-0 lookup of the misses (cls_lookup_batch: hashes and bucket
  *      prefetches for all, then probes and flow prefetches for all, then comparisons);
