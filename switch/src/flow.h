@@ -46,7 +46,9 @@ struct flow_cold {
  * of worker 0 it adds to, and — while the entry keeps the instructions it was installed
  * with — their decoded form when they are a VLAN TCI rewrite then one output (act_fast
  * without the Ethernet addresses; dp_fast_run). So a lookup costs the hash bucket and this
- * line, not three lines (measured: see dp/worker.c).
+ * line, not three lines (measured: see dp/worker.c). With several workers, an entry hit by
+ * more than one of them has worker 0's counter stores in the line the others read (the
+ * line moves between cores); RSS keeps a flow's packets on one worker, mostly.
  *
  * fast_flags is set before the entry is linked and only ever cleared afterwards (a MODIFY
  * clears it before it publishes the new prog, whose own decoded form then serves): a worker
