@@ -194,7 +194,8 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		return;
 	}
 	w->ctr[DP_RX_PACKETS] += n;
-	w->port_memo_no = OFPP_ANY;
+	w->port_memo_no = OFPP_ANY; /* (an output to ANY is refused at install) */
+	w->port_memo_tx = NULL;
 	if (c != NULL && !mfc_use(c, n)) {
 		w->ctr[DP_MFC_BYPASS] += n;
 		c = NULL;
