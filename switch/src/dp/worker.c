@@ -122,13 +122,13 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
  * packets = the calls of net_null's per-mbuf free —, cycles from the TSC or per CPU-second of
  * the worker):
  * - NSOD VLAN rewrite, 1 or 1,000 flows (every packet a decoded microflow-cache hit):
- *   ~460 instructions per packet for the whole loop, of which ~200 are the drivers'
+ *   ~452 instructions per packet for the whole loop, of which ~200 are the drivers'
  *   (net_pcap rx 115, net_null tx 76 with its per-mbuf free, TLS lookups 11: what testpmd io
- *   pays) and ~258 ours: parse and hash ~95 (pkt_parse_hash, inlined: plain IPv4 frames
+ *   pays) and ~249 ours: parse and hash ~95 (pkt_parse_hash, inlined: plain IPv4 frames
  *   straight into key words, hashed from registers with the CRC32-C instruction itself),
- *   cache lookup and prefetch ~31 (head words only), decoded replay and tx ~55 (the output
- *   port's lookup memoised per burst; a run of hits on one flow counts it once), burst
- *   bookkeeping ~75. Before (2026-12-07 morning): 505 in all, 300 ours (parse 118), at
+ *   cache lookup and prefetch ~31 (head words only), decoded replay and tx ~45 (the output
+ *   port's lookup, tx buffer and config check memoised per burst; a run of hits on one flow
+ *   counts it once), burst bookkeeping ~75. Before (2026-12-07 morning): 505 in all, 300 ours (parse 118), at
  *   25-26.4 Mpps on a quiet machine (testpmd io in the same runs: 48-55), ~95-100 TSC
  *   cycles per packet; earlier still: 578 in all, 376 ours, 23 Mpps.
  * - 100,000 flows (cache bypassed, batched table-0 lookup, decoded entry): before this
