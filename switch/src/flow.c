@@ -115,6 +115,18 @@ static struct flow_prog *prog_copy(void *dst, const struct flow_prog *src, size_
 	return d;
 }
 
+/* The decoded form of the instructions in the entry's own line, when they have one without
+ * Ethernet address rewrites (flow.h). */
+static void flow_fast_line(struct flow *f, const struct act_fast *fa)
+{
+	if (!(fa->flags & ACT_FAST) || (fa->flags & (ACT_FAST_DST | ACT_FAST_SRC)))
+		return;
+	f->tci_keep = fa->tci_keep;
+	f->tci_set = fa->tci_set;
+	f->out_port = fa->out_port;
+	f->fast_flags = fa->flags;
+}
+
 /* One flow entry from its wire match and instructions (ofsw_Flow_add, ofsw_Flow_addBatch). */
 static int64_t flow_add(struct ofsw_Switch *sw, uint8_t table_id, uint16_t priority, uint64_t cookie,
 			const uint8_t *match, uint32_t match_len, const uint8_t *instructions,
@@ -140,11 +152,11 @@ static int64_t flow_add(struct ofsw_Switch *sw, uint8_t table_id, uint16_t prior
 	prog->exposes = prog->apply != NULL && dp_list_exposes(prog->apply);
 	dp_fast_prog(prog);
 	(void)cls_mask_words(&mask, &n_words);
-	/* one block: the flow, its key words, its per-context counters, its instructions */
-	sz = sizeof(*f) + n_words * sizeof(uint64_t);
-	sz = RTE_ALIGN_CEIL(sz, 8);
+	/* one block (flow.h): the cold line, the flow's line and the rest of its key words, the
+	 * counters of the contexts after worker 0, its instructions */
+	sz = sizeof(*f) + flow_key_slots(n_words) * sizeof(uint64_t) + (size_t)(sw->n_ctx - 1) * sizeof(struct flow_ctr);
 	psz = prog_block_size(prog);
-	bsz = sizeof(struct flow_cold) + RTE_ALIGN_CEIL(sz + (size_t)sw->n_ctx * sizeof(struct flow_ctr) + psz, 64);
+	bsz = sizeof(struct flow_cold) + RTE_ALIGN_CEIL(sz + psz, 64);
 	block = aligned_alloc(64, bsz);
 	if (block == NULL) {
 		free(prog);
@@ -152,14 +164,15 @@ static int64_t flow_add(struct ofsw_Switch *sw, uint8_t table_id, uint16_t prior
 	}
 	memset(block, 0, bsz);
 	f = (struct flow *)((uint8_t *)block + sizeof(struct flow_cold));
-	f->ctr = (struct flow_ctr *)((uint8_t *)f + sz);
+	f->n_words = (uint8_t)n_words; /* where the other contexts' counters are (flow_ctr) */
 	if (psz != 0) {
-		flow_cold(f)->prog0 = prog_copy(f->ctr + sw->n_ctx, prog, psz);
+		flow_cold(f)->prog0 = prog_copy((uint8_t *)f + sz, prog, psz);
 		free(prog);
 		prog = flow_cold(f)->prog0;
 	}
 	f->prog = prog;
-	f->cookie = cookie;
+	flow_fast_line(f, &prog->fast);
+	flow_cold(f)->cookie = cookie;
 	f->priority = priority;
 	f->table_id = table_id;
 	f->is_miss = priority == 0 && n_words == 0;
@@ -234,10 +247,12 @@ static void flow_sums(const struct ofsw_Switch *sw, const struct flow *f, uint64
 	uint64_t p = 0, b = 0, l = flow_cold(f)->created_tsc;
 
 	for (uint32_t c = 0; c < sw->n_ctx; c++) {
-		p += f->ctr[c].packets;
-		b += f->ctr[c].bytes;
-		if (f->ctr[c].last_tsc > l)
-			l = f->ctr[c].last_tsc;
+		const struct flow_ctr *fc = flow_ctr((struct flow *)(uintptr_t)f, c);
+
+		p += fc->packets;
+		b += fc->bytes;
+		if (fc->last_tsc > l)
+			l = fc->last_tsc;
 	}
 	*pk = p;
 	*by = b;
@@ -263,6 +278,8 @@ OFSW_API int ofsw_Flow_modify(struct ofsw_Switch *sw, int64_t handle, const uint
 	prog->exposes = prog->apply != NULL && dp_list_exposes(prog->apply);
 	dp_fast_prog(prog);
 	old = f->prog;
+	/* the line's decoded form is prog0's: from now on the new prog's serves (flow.h) */
+	ATOMIC_STORE_RLX(&f->fast_flags, 0);
 	ATOMIC_STORE_REL(&f->prog, prog);
 	if (old != flow_cold(f)->prog0)
 		rcu_defer(&sw->rcu, free, old);

@@ -5,10 +5,13 @@
  * reused).
  */
 import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { withDatapath as sharedWithDatapath, EAL } from './c-harness.js';
 import { OfswDatapath } from '../../switch/bindings.js';
 import { PcapReplay, frame, vlanOf, vlanDepth } from '../../switch/replay.js';
-import { matchBytes, instructionBytes } from '../../switch/wire.js';
+import { matchBytes, instructionBytes, actionBytes } from '../../switch/wire.js';
 import { OFPP } from '../../controller/of13/index.js';
 import type { Action, Instruction, Match } from '../../controller/of13/index.js';
 
@@ -195,4 +198,98 @@ t.test('microflow cache: repeats hit, a modify is seen after commit', async (t) 
     t.equal(r.output(2).length, 64);
     t.equal(dp.flowStats(h).packets, 64n, 'counters count cache hits too');
   });
+});
+
+t.test('without the microflow cache: a decoded entry forwards and counts from its own line; a MODIFY clears that for good', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ofsw-pipeline-nocache-'));
+  const dp = OfswDatapath.create({ ealArgs: EAL, workers: 1, mfcEntries: 1 });
+  try {
+    const r = new PcapReplay(dp, dir);
+    const f = (i: number) => frame({ vlans: [{ vid: 10, pcp: 5 }], ipv4: { src: `10.0.0.${i}`, dst: '10.0.0.2' } });
+    r.addPort(1, Array.from({ length: 40 }, (_, i) => f(i)));
+    r.addPort(2);
+    r.addPort(3);
+    // VLAN rewrite then output: decoded into the entry's line (flow.h)
+    const h = flow(dp, 0, 5, [{ field: 'vlan_vid', value: 0x1000 | 10 }], [apply(setVid(20), out(2))]);
+    // another mask with a lower priority, so the table holds two subtables
+    flow(dp, 0, 1, [], [apply(out(3))]);
+    await r.run();
+    t.equal(r.output(2).length, 40, 'every frame out of port 2');
+    t.same(new Set(r.output(2).map(vlanOf)), new Set([20]));
+    t.equal(r.output(2)[0][14] >> 5, 5, 'PCP kept');
+    t.equal(dp.counters().mfc_hit, 0n, 'no cache');
+    t.equal(dp.counters().table0_fast, 40n, 'all of them decoded');
+    t.equal(dp.flowStats(h).packets, 40n);
+    t.equal(dp.flowStats(h).bytes, BigInt(40 * f(0).length));
+
+    // an Ethernet rewrite is decoded too, but not in the line: the prog's form serves
+    dp.modifyFlow(h, instructionBytes([apply({ type: 'SET_FIELD', field: { field: 'eth_dst', value: '02:00:00:00:00:77' } }, setVid(30), out(3))]));
+    r.addPort(4, Array.from({ length: 10 }, (_, i) => f(i)));
+    await r.run();
+    const o3 = r.output(3);
+    t.equal(o3.length, 10, 'after the MODIFY and commit: port 3');
+    t.same(new Set(o3.map(vlanOf)), new Set([30]));
+    t.same(new Set(o3.map((x) => hex(x.subarray(0, 6)))), new Set(['020000000077']));
+    t.equal(r.output(2).length, 40, 'nothing more on port 2');
+
+    // and a MODIFY back to a line-shaped rewrite still runs the new actions, not prog0's
+    dp.modifyFlow(h, instructionBytes([apply(setVid(40), out(3))]));
+    r.addPort(5, Array.from({ length: 7 }, (_, i) => f(i)));
+    await r.run();
+    t.same(r.output(3).slice(10).map(vlanOf), Array(7).fill(40));
+    t.equal(dp.flowStats(h).packets, 57n, 'counted across the three');
+    t.equal(dp.counters().table0_fast, 57n);
+  } finally {
+    dp.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+t.test('counters of the control thread context: a packet-out to TABLE counts in the entry', async (t) => {
+  await withDatapath(async (dp, r) => {
+    r.addPort(1, Array.from({ length: 3 }, () => frame({ ipv4: { src: '10.0.0.1', dst: '10.0.0.2' } })));
+    r.addPort(2);
+    const f = frame({ ipv4: { src: '10.0.0.1', dst: '10.0.0.2' } });
+    const h = flow(dp, 0, 1, [{ field: 'eth_type', value: 0x0800 }], [apply(out(2))]);
+    dp.packetOut({ inPort: OFPP.CONTROLLER, actions: actionBytes([out(OFPP.TABLE)]), data: f });
+    dp.packetOut({ inPort: OFPP.CONTROLLER, actions: actionBytes([out(OFPP.TABLE)]), data: f });
+    t.equal(dp.flowStats(h).packets, 2n, 'the control context counts');
+    await r.run();
+    t.equal(r.output(2).length, 5);
+    t.equal(dp.flowStats(h).packets, 5n, 'worker 0 and the control context add up');
+    t.equal(dp.flowStats(h).bytes, BigInt(5 * f.length));
+  });
+});
+
+t.test('without the microflow cache: a table of 3,000 exact entries (buckets overflow into the next) finds each one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ofsw-pipeline-exact-'));
+  const dp = OfswDatapath.create({ ealArgs: EAL, workers: 1, mfcEntries: 1 });
+  try {
+    const r = new PcapReplay(dp, dir);
+    const N = 3000;
+    const mac = (i: number) => `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    const vid = (i: number) => 1 + (i % 4000);
+    const handles: number[] = [];
+    for (let i = 0; i < N; i++) {
+      handles.push(flow(dp, 0, 100, [{ field: 'vlan_vid', value: 0x1000 | vid(i) }, { field: 'eth_src', value: mac(i) }], [apply(setVid(1 + ((i * 7) % 4000)), out(2))]));
+    }
+    // every entry once, in a scrambled order, and every 50th frame one no entry has (a miss)
+    const order = Array.from({ length: N }, (_, i) => (i * 1237) % N);
+    const frames: Uint8Array[] = [], want: number[] = [];
+    order.forEach((i, k) => {
+      frames.push(frame({ src: mac(i), vlans: [{ vid: vid(i) }], ipv4: { src: '10.0.0.1', dst: '10.0.0.2' } }));
+      want.push(1 + ((i * 7) % 4000));
+      if (k % 50 === 0) frames.push(frame({ src: mac(i), vlans: [{ vid: vid(i) + 1 }], ipv4: { src: '10.0.0.1', dst: '10.0.0.2' } }));
+    });
+    r.addPort(1, frames);
+    r.addPort(2);
+    await r.run({ timeoutMs: 30_000 });
+    t.same(r.output(2).map(vlanOf), want, 'each frame rewritten by its own entry, in order');
+    t.equal(dp.counters().table_miss_drop, BigInt(frames.length - N), 'the others missed');
+    t.ok(handles.every((h) => dp.flowStats(h).packets === 1n), 'each entry counted its one packet');
+    t.equal(dp.tableStats(0).matchedCount, BigInt(N));
+  } finally {
+    dp.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

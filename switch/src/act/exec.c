@@ -65,7 +65,7 @@ static void to_controller(struct exec *e, uint8_t reason, uint16_t max_len)
 
 	if (reason == OFPR_ACTION && f != NULL && f->is_miss)
 		reason = OFPR_NO_MATCH; /* §6.1.2: a table-miss entry's packet-ins say NO_MATCH */
-	pktin_emit(e->w, e->snap, e->p, reason, e->table_id, f ? f->cookie : UINT64_MAX, max_len);
+	pktin_emit(e->w, e->snap, e->p, reason, e->table_id, f ? flow_cookie(f) : UINT64_MAX, max_len);
 	e->outputs = 1;
 }
 

@@ -20,9 +20,13 @@
 #define OFSW_CLS_HMAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_prefetch.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "../rcu.h"
 #include "../util.h"
@@ -103,21 +107,40 @@ static inline const struct hmap_bucket *hmap_home(const struct hmap_tab *t, uint
 #define HMAP_MORE ((void *)1)
 static inline void *hmap_home_probe(const struct hmap_bucket *b, uint32_t hash)
 {
-	uint32_t sig = hmap_sig(hash);
-	bool open = false;
+	uint32_t sig = hmap_sig(hash), eq, open, s4;
 
-	for (int s = 0; s < HMAP_SLOTS; s++) {
-		uint32_t bs = ATOMIC_LOAD_ACQ(&b->sig[s]);
+	_Static_assert(HMAP_SLOTS == 5 && offsetof(struct hmap_bucket, sig) == 0, "four signatures in one vector, one more");
+#ifdef __SSE2__
+	/* The first four signatures compared at once, as rte_hash compares a bucket's: each is
+	 * read whole (an aligned 16-byte load does not tear its 4-byte lanes), and a stale one
+	 * only costs a key comparison, as with scalar loads. */
+	__m128i v = _mm_load_si128((const __m128i *)(const void *)b->sig);
 
-		if (bs == sig) {
-			void *o = ATOMIC_LOAD_ACQ(&b->ptr[s]);
+	eq = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, _mm_set1_epi32((int)sig))));
+#else
+	eq = 0;
+	for (int s = 0; s < 4; s++)
+		eq |= (uint32_t)(ATOMIC_LOAD_RLX(&b->sig[s]) == sig) << s;
+#endif
+	s4 = ATOMIC_LOAD_RLX(&b->sig[4]);
+	eq |= (uint32_t)(s4 == sig) << 4;
+	/* signatures before pointers (the writer stores them the other way round) */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	for (; eq != 0; eq &= eq - 1) {
+		void *o = ATOMIC_LOAD_ACQ(&b->ptr[__builtin_ctz(eq)]);
 
-			if (o != NULL)
-				return o;
-		}
-		open |= bs == HMAP_SIG_EMPTY;
+		if (o != NULL)
+			return o;
 	}
-	return open ? NULL : HMAP_MORE;
+	/* absent, or on a later bucket? (a never-used slot ends the probe sequence) */
+#ifdef __SSE2__
+	open = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, _mm_setzero_si128())));
+#else
+	open = 0;
+	for (int s = 0; s < 4; s++)
+		open |= ATOMIC_LOAD_RLX(&b->sig[s]) == HMAP_SIG_EMPTY;
+#endif
+	return open != 0 || s4 == HMAP_SIG_EMPTY ? NULL : HMAP_MORE;
 }
 
 int hmap_init(struct hmap *h, struct rcu *rcu, uint32_t capacity);

@@ -46,13 +46,34 @@ struct cls_table {
 	uint32_t n_flows;
 };
 
+/* The hash of n masked key words. Keys of one or two words (the NSOD table's, every table
+ * of the benchmark's 4-table pipeline) take no loop. */
 static inline uint32_t cls_hash(const uint64_t *w, uint32_t n)
 {
 	uint32_t h = 0x9e3779b9u;
 
+	if (n <= 2)
+		return n == 0 ? h : n == 1 ? key_crc64(w[0], h) : key_crc64(w[1], key_crc64(w[0], h));
 	for (uint32_t i = 0; i < n; i++)
-		h = rte_hash_crc_8byte(w[i], h);
+		h = key_crc64(w[i], h);
 	return h;
+}
+
+/* k's words under st's mask, into mk[st->n_words]. */
+static inline __attribute__((always_inline)) void cls_mask(const struct subtable *st, const struct key *k,
+							   uint64_t *mk)
+{
+	uint32_t nw = st->n_words;
+
+	if (nw <= 2) {
+		if (nw >= 1)
+			mk[0] = k->w[st->words[0]] & st->mask[0];
+		if (nw == 2)
+			mk[1] = k->w[st->words[1]] & st->mask[1];
+		return;
+	}
+	for (uint32_t j = 0; j < nw; j++)
+		mk[j] = k->w[st->words[j]] & st->mask[j];
 }
 
 struct cls_probe {
@@ -66,6 +87,8 @@ static inline bool cls_eq(const void *obj, const void *arg)
 	const struct cls_probe *p = arg;
 	uint64_t d = 0;
 
+	if (p->n <= 2) /* the words in the entry's line (flow.h) */
+		return p->n == 0 || ((f->mkey[0] ^ p->w[0]) | (p->n == 2 ? f->mkey[1] ^ p->w[1] : 0)) == 0;
 	for (uint32_t i = 0; i < p->n; i++)
 		d |= f->mkey[i] ^ p->w[i];
 	return d == 0;
@@ -86,8 +109,7 @@ static inline struct flow *cls_lookup(const struct cls_table *t, const struct ke
 
 		if ((int64_t)ATOMIC_LOAD_RLX(&st->max_priority) <= best_prio)
 			break;
-		for (uint32_t j = 0; j < st->n_words; j++)
-			mk[j] = k->w[st->words[j]] & st->mask[j];
+		cls_mask(st, k, mk);
 		f = hmap_lookup(&st->map, cls_hash(mk, st->n_words), cls_eq, &pr);
 		if (f != NULL && (int64_t)f->priority > best_prio) {
 			best = f;
@@ -117,6 +139,8 @@ static inline struct flow *cls_lookup(const struct cls_table *t, const struct ke
 struct cls_batch {
 	const struct subtable_vec *v;
 	uint32_t hash0[CLS_BATCH];
+	uint64_t mk0[CLS_BATCH][FLOW_LINE_WORDS]; /* the masked keys, when the first subtable's
+	                                           * fit (cls_lookup_one) */
 };
 
 static inline void cls_batch_start(const struct cls_table *t, const struct key *const *keys, uint32_t n,
@@ -130,18 +154,76 @@ static inline void cls_batch_start(const struct cls_table *t, const struct key *
 		return;
 	st = b->v->st[0];
 	tab = ATOMIC_LOAD_ACQ(&st->map.tab);
+	if (st->n_words <= FLOW_LINE_WORDS) {
+		for (uint32_t i = 0; i < n; i++) {
+			/* the words the mask leaves out are zero, as in the entries (cls_eq_line) */
+			b->mk0[i][0] = b->mk0[i][1] = 0;
+			cls_mask(st, keys[i], b->mk0[i]);
+			b->hash0[i] = cls_hash(b->mk0[i], st->n_words);
+			rte_prefetch0(hmap_home(tab, b->hash0[i]));
+		}
+		return;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t mk[KEY_WORDS];
 
-		for (uint32_t j = 0; j < st->n_words; j++)
-			mk[j] = keys[i]->w[st->words[j]] & st->mask[j];
+		cls_mask(st, keys[i], mk);
 		b->hash0[i] = cls_hash(mk, st->n_words);
 		rte_prefetch0(hmap_home(tab, b->hash0[i]));
 	}
 }
 
-/* b: NULL, or cls_batch_start's work for these keys, in this order. */
-static inline void cls_lookup_batch(const struct cls_table *t, const struct key *const *keys, uint32_t n,
+/*
+ * cls_lookup_batch for a table of one subtable whose keys fit the entries' line (the NSOD
+ * VLAN table), started by cls_batch_start: no priorities to weigh (the map holds the
+ * highest-priority entry of each masked key), the masked keys already made — the home
+ * bucket probes and the entries' line prefetches for all, then the comparisons.
+ */
+/* Key equality for the words in the entry's line, both sides zero after n_words. */
+static inline bool cls_eq_line(const struct flow *f, const uint64_t *mk)
+{
+	_Static_assert(FLOW_LINE_WORDS == 2, "two words");
+	return ((f->mkey[0] ^ mk[0]) | (f->mkey[1] ^ mk[1])) == 0;
+}
+
+static inline bool cls_lookup_one(const struct subtable *st, uint32_t n, struct flow **out, const struct cls_batch *b)
+{
+	bool line = true;
+
+	const struct hmap_tab *tab = ATOMIC_LOAD_ACQ(&st->map.tab);
+	uint32_t nw = st->n_words;
+	void *cand[CLS_BATCH];
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct hmap_bucket *home = hmap_home(tab, b->hash0[i]);
+
+		cand[i] = hmap_home_probe(home, b->hash0[i]);
+		if (likely(cand[i] != HMAP_MORE)) {
+			if (cand[i] != NULL)
+				flow_prefetch(cand[i]);
+		} else {
+			rte_prefetch0(home + 1 > &tab->b[tab->mask] ? &tab->b[0] : home + 1);
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct cls_probe pr = { b->mk0[i], nw };
+		struct flow *f = cand[i];
+
+		if (f != NULL && (f == HMAP_MORE || !cls_eq_line(f, b->mk0[i]))) /* a longer probe, or a signature collision */
+			f = hmap_lookup(&st->map, b->hash0[i], cls_eq, &pr);
+		out[i] = f;
+		if (f != NULL && ATOMIC_LOAD_RLX(&f->fast_flags) == 0) {
+			line = false;
+			flow_prefetch_rest(f);
+		}
+	}
+	return line;
+}
+
+/* b: NULL, or cls_batch_start's work for these keys, in this order. Returns true when every
+ * result is known to be NULL or to hold its decoded instructions in its line (flow.h; known
+ * for tables of one subtable), false when nothing is known. */
+static inline bool cls_lookup_batch(const struct cls_table *t, const struct key *const *keys, uint32_t n,
 				    struct flow **out, const struct cls_batch *b)
 {
 	const struct subtable_vec *v = b != NULL ? b->v : ATOMIC_LOAD_ACQ(&t->vec);
@@ -149,6 +231,8 @@ static inline void cls_lookup_batch(const struct cls_table *t, const struct key 
 	uint32_t hash[CLS_BATCH];
 	void *cand[CLS_BATCH];
 
+	if (b != NULL && v->n == 1 && v->st[0]->n_words <= FLOW_LINE_WORDS)
+		return cls_lookup_one(v->st[0], n, out, b);
 	for (uint32_t i = 0; i < n; i++) {
 		out[i] = NULL;
 		best[i] = -1;
@@ -172,8 +256,7 @@ static inline void cls_lookup_batch(const struct cls_table *t, const struct key 
 				uint32_t i = (uint32_t)__builtin_ctzll(m);
 				uint64_t mk[KEY_WORDS];
 
-				for (uint32_t j = 0; j < nw; j++)
-					mk[j] = keys[i]->w[st->words[j]] & st->mask[j];
+				cls_mask(st, keys[i], mk);
 				hash[i] = cls_hash(mk, nw);
 				rte_prefetch0(hmap_home(tab, hash[i]));
 			}
@@ -196,20 +279,20 @@ static inline void cls_lookup_batch(const struct cls_table *t, const struct key 
 
 			if (cand[i] == NULL)
 				continue;
-			for (uint32_t j = 0; j < nw; j++)
-				mk[j] = keys[i]->w[st->words[j]] & st->mask[j];
+			cls_mask(st, keys[i], mk);
 			f = cand[i];
 			if (f == HMAP_MORE || !cls_eq(f, &pr)) /* a longer probe, or a signature collision */
 				f = hmap_lookup(&st->map, hash[i], cls_eq, &pr);
 			if (f != NULL && (int64_t)f->priority > best[i]) {
 				out[i] = f;
 				best[i] = f->priority;
-				/* what the pipeline reads next: counters, instructions (a winner of a
-				 * later subtable prefetches its own) */
+				/* what the pipeline reads next besides the line: the instructions (a
+				 * winner of a later subtable prefetches its own) */
 				flow_prefetch_rest(f);
 			}
 		}
 	}
+	return false;
 }
 
 int cls_table_init(struct cls_table *t, struct rcu *rcu);

@@ -36,6 +36,10 @@ struct dp_ctx {
 	struct rte_ring *pktin;       /* packet-ins: this context → control thread (SP/SC) */
 	struct rte_ring *inject;      /* packet-outs: control thread → this worker (SP/SC) */
 	uint64_t now_tsc;             /* read once per loop iteration */
+	uint32_t port_memo_no;        /* snap_port's last answer in this rx burst (dp_fast_run), */
+	struct port *port_memo;       /* a port that could send when it was looked up, and its */
+	struct txbuf *port_memo_tx;   /* tx buffer; OFPP_ANY: none (reset by every burst: a
+	                               * snapshot may go, a port's config change) */
 	uint64_t tx_dirty;            /* bit i: tx[i] holds packets */
 	uint64_t ctr[DP__COUNT];
 	uint64_t port_rx_drop[RTE_MAX_ETHPORTS];

@@ -38,10 +38,11 @@ static inline void dp_lookahead(struct ofsw_Switch *sw, const struct pkt *pk, st
 	for (uint32_t i = 0; i < n; i++) {
 		const struct flow_prog *prog;
 
-		if (f0[i] == NULL)
+		/* decoded (no goto): in the entry's line (flow.h), or the line the pipeline reads
+		 * anyway, not goto_table's */
+		if (f0[i] == NULL || ATOMIC_LOAD_RLX(&f0[i]->fast_flags) != 0)
 			continue;
 		prog = ATOMIC_LOAD_ACQ(&f0[i]->prog);
-		/* decoded (no goto): the line the pipeline reads anyway, not goto_table's */
 		if (prog->fast.flags != 0)
 			continue;
 		if (prog->goto_table == PROG_NO_GOTO || prog->goto_table >= sw->n_tables || prog->meter_id != 0 ||

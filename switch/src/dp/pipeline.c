@@ -212,7 +212,7 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 		if (n < MFC_TRACE)
 			trace[n] = f;
 		n++;
-		fc = &f->ctr[w->idx];
+		fc = flow_ctr(f, w->idx);
 		fc->packets++;
 		fc->bytes += len;
 		fc->last_tsc = w->now_tsc;
@@ -346,23 +346,5 @@ out:
 void dp_pipeline_from(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry *ce,
 		      int hit, uint32_t gen, struct flow *f0)
 {
-	/* Nothing to record, and table 0 gave an entry whose instructions are decoded: run
-	 * those (the NSOD VLAN table without the microflow cache, e.g. 100,000 flows). */
-	if (ce == NULL && f0 != NULL) {
-		const struct flow_prog *prog = ATOMIC_LOAD_ACQ(&f0->prog);
-
-		if (prog->fast.flags != 0 && prog->fast.out_port != p->in_port) {
-			struct flow_ctr *fc = &f0->ctr[w->idx];
-
-			w->tctr[0].lookup++;
-			w->tctr[0].matched++;
-			fc->packets++;
-			fc->bytes += rte_pktmbuf_pkt_len(p->m);
-			fc->last_tsc = w->now_tsc;
-			w->ctr[DP_TABLE0_FAST]++;
-			(void)dp_fast_exec(w, s, p, &prog->fast, 1);
-			return;
-		}
-	}
 	run(w, s, p, ce, hit, gen, 0, f0, 1);
 }

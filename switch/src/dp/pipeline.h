@@ -25,19 +25,26 @@ void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, stru
 /* A microflow-cache hit (ce: the entry for p's key, valid for gen). */
 void dp_replay(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, const struct mfc_entry *ce, uint32_t gen);
 
-/* Count trace[from … to-1] (flow and table counters) as the table walk would. */
-static inline void dp_count_flow(struct dp_ctx *w, struct flow *f, uint32_t len)
+/* Count n packets of `bytes` bytes in all matched by f (flow and table counters) as the
+ * table walk would. */
+static inline void dp_count_flow_n(struct dp_ctx *w, struct flow *f, uint32_t n, uint64_t bytes)
 {
-	struct flow_ctr *fc = &f->ctr[w->idx];
+	struct flow_ctr *fc = flow_ctr(f, w->idx);
 	struct table_ctr *tc = &w->tctr[f->table_id];
 
-	tc->lookup++;
-	tc->matched++;
-	fc->packets++;
-	fc->bytes += len;
+	tc->lookup += n;
+	tc->matched += n;
+	fc->packets += n;
+	fc->bytes += bytes;
 	fc->last_tsc = w->now_tsc;
 }
 
+static inline void dp_count_flow(struct dp_ctx *w, struct flow *f, uint32_t len)
+{
+	dp_count_flow_n(w, f, 1, len);
+}
+
+/* Count trace[from … to-1] as the table walk would. */
 static inline void dp_count_flows(struct dp_ctx *w, const struct mfc_entry *ce, uint32_t from, uint32_t to,
 				  uint32_t len)
 {
@@ -62,35 +69,57 @@ void dp_fast_prog(struct flow_prog *prog);
  * actions, without it. A rewrite of a header the packet lacks does nothing
  * (edit_set_field). at_end: the pipeline ends here (an output to a missing port is then a
  * pipeline drop). Returns 0 when done; -1 (nothing done) when the output would go back to
- * the ingress port, a counted drop the caller leaves to the interpreter.
+ * the ingress port, a counted drop the caller leaves to the interpreter. dp_fast_run takes
+ * the fields of struct act_fast one by one, so that a flow entry's line (flow.h) serves as
+ * well as an act_fast.
  */
-static inline int dp_fast_exec(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, const struct act_fast *fa,
-			       int at_end)
+static inline __attribute__((always_inline)) int
+dp_fast_run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, uint32_t flags, uint16_t tci_keep,
+	    uint16_t tci_set, uint32_t out_port, const uint8_t *eth_dst, const uint8_t *eth_src, int at_end)
 {
 	struct rte_mbuf *m = p->m;
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t port_no = fa->out_port == OFPP_IN_PORT ? p->in_port : fa->out_port;
+	uint32_t port_no = out_port == OFPP_IN_PORT ? p->in_port : out_port;
+	struct txbuf *b = NULL;
 	struct port *pt;
 
-	if (unlikely(fa->out_port == p->in_port))
+	if (unlikely(out_port == p->in_port))
 		return -1;
-	pt = snap_port(s, port_no);
-	if (fa->flags & (ACT_FAST_DST | ACT_FAST_SRC)) {
-		if (p->lay.l2_len != 0) {
-			if (fa->flags & ACT_FAST_DST)
-				memcpy(d, fa->eth_dst, 6);
-			if (fa->flags & ACT_FAST_SRC)
-				memcpy(d + 6, fa->eth_src, 6);
+	/* the burst's packets mostly leave by one port: its lookup and its config check once
+	 * per burst (~17 instructions a packet); a config change is seen from the next burst,
+	 * as "MAY be seen at once" allows (ofsw.h) */
+	if (likely(port_no == w->port_memo_no)) {
+		pt = w->port_memo;
+		b = w->port_memo_tx;
+	} else {
+		pt = snap_port(s, port_no);
+		if (pt != NULL && tx_port_ok(pt)) {
+			b = &w->tx[pt->dpdk_id];
+			w->port_memo_no = port_no;
+			w->port_memo = pt;
+			w->port_memo_tx = b;
 		}
 	}
-	if ((fa->flags & ACT_FAST_TCI) && p->lay.n_vlan != 0) {
+	if (flags & (ACT_FAST_DST | ACT_FAST_SRC)) {
+		if (p->lay.l2_len != 0) {
+			if (flags & ACT_FAST_DST)
+				memcpy(d, eth_dst, 6);
+			if (flags & ACT_FAST_SRC)
+				memcpy(d + 6, eth_src, 6);
+		}
+	}
+	if ((flags & ACT_FAST_TCI) && p->lay.n_vlan != 0) {
 		uint16_t tci;
 
 		memcpy(&tci, d + 14, 2);
-		tci = (uint16_t)((tci & fa->tci_keep) | fa->tci_set);
+		tci = (uint16_t)((tci & tci_keep) | tci_set);
 		memcpy(d + 14, &tci, 2);
 	}
 	p->m = NULL;
+	if (likely(b != NULL)) {
+		tx_append(w, b, pt, m);
+		return 0;
+	}
 	if (unlikely(pt == NULL)) {
 		w->ctr[DP_PORT_MISSING]++;
 		if (at_end)
@@ -98,8 +127,15 @@ static inline int dp_fast_exec(struct dp_ctx *w, const struct snapshot *s, struc
 		rte_pktmbuf_free(m);
 		return 0;
 	}
-	tx_put(w, pt, m);
+	tx_put(w, pt, m); /* counts the drop of a port that cannot send */
 	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+dp_fast_exec(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, const struct act_fast *fa, int at_end)
+{
+	return dp_fast_run(w, s, p, fa->flags, fa->tci_keep, fa->tci_set, fa->out_port, fa->eth_dst, fa->eth_src,
+			   at_end);
 }
 
 /*
@@ -121,6 +157,42 @@ static inline void dp_replay_fast(struct dp_ctx *w, const struct snapshot *s, st
 	}
 	/* dp_fast_build refused an output to the ingress port, which is in the key */
 	(void)dp_fast_exec(w, s, p, &ce->fast, ce->miss_table == MFC_NO_MISS);
+}
+
+/*
+ * A packet whose table-0 entry f has decoded instructions, when nothing is to be recorded (no
+ * microflow cache: the NSOD VLAN table of 100,000 flows): the flow counted and the packet run
+ * as the table walk would, from the entry's own line when it holds them (flow.h) — all such
+ * a packet reads of the entry. 1 when done: the caller then counts table 0's lookup and
+ * match and table0_fast (once per burst); 0 (nothing done) when f's instructions are not
+ * decoded, or output to the ingress port: then the pipeline's (dp_pipeline_from).
+ */
+static inline int dp_table0_fast(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct flow *f)
+{
+	const struct flow_prog *prog;
+	struct flow_ctr *fc;
+
+	if (likely(ATOMIC_LOAD_RLX(&f->fast_flags) != 0)) {
+		if (unlikely(f->out_port == p->in_port))
+			return 0;
+		fc = flow_ctr(f, w->idx);
+		fc->packets++;
+		fc->bytes += rte_pktmbuf_pkt_len(p->m);
+		fc->last_tsc = w->now_tsc;
+		/* the line holds no Ethernet addresses (flow.h): their branches go */
+		(void)dp_fast_run(w, s, p, f->fast_flags & ACT_FAST_TCI, f->tci_keep, f->tci_set, f->out_port, NULL,
+				  NULL, 1);
+		return 1;
+	}
+	prog = ATOMIC_LOAD_ACQ(&f->prog);
+	if (prog->fast.flags == 0 || prog->fast.out_port == p->in_port)
+		return 0;
+	fc = flow_ctr(f, w->idx);
+	fc->packets++;
+	fc->bytes += rte_pktmbuf_pkt_len(p->m);
+	fc->last_tsc = w->now_tsc;
+	(void)dp_fast_exec(w, s, p, &prog->fast, 1);
+	return 1;
 }
 
 /* dp_pipeline for a packet whose table-0 lookup the worker already made (batched): f0 is

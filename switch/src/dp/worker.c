@@ -29,6 +29,7 @@ struct dp_ctx *dp_ctx_create(struct ofsw_Switch *sw, uint32_t idx, int is_contro
 	w->sw = sw;
 	w->idx = idx;
 	w->is_control = (uint32_t)is_control;
+	w->port_memo_no = OFPP_ANY;
 	w->tctr = calloc(sw->n_tables, sizeof(*w->tctr));
 	if (w->tctr == NULL)
 		goto fail;
@@ -116,26 +117,39 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
 /*
  * Measured cost (`npm run bench -- datapath`, 64-byte frames, net_pcap infinite_rx →
  * net_null, one EPYC core (Zen 5, KVM guest, TSC 2.6 GHz), bursts of 32; instructions from
- * callgrind, cycles from the TSC around whole loop iterations):
+ * callgrind — `valgrind --tool=callgrind --toggle-collect=dp_worker_main node
+ * dist/tools/bench/run.js datapath --quick --only=nfvnode --pipelines=nsod --flows=1`,
+ * packets = the calls of net_null's per-mbuf free —, cycles from the TSC or per CPU-second of
+ * the worker):
  * - NSOD VLAN rewrite, 1 or 1,000 flows (every packet a decoded microflow-cache hit):
+ *   ~452 instructions per packet for the whole loop, of which ~200 are the drivers'
+ *   (net_pcap rx 115, net_null tx 76 with its per-mbuf free, TLS lookups 11: what testpmd io
+ *   pays) and ~249 ours: parse and hash ~95 (pkt_parse_hash, inlined: plain IPv4 frames
+ *   straight into key words, hashed from registers with the CRC32-C instruction itself),
+ *   cache lookup and prefetch ~31 (head words only), decoded replay and tx ~45 (the output
+ *   port's lookup, tx buffer and config check memoised per burst; a run of hits on one flow
+ *   counts it once), burst bookkeeping ~75. Before (2026-12-07 morning): 505 in all, 300 ours (parse 118), at
  *   25-26.4 Mpps on a quiet machine (testpmd io in the same runs: 48-55), ~95-100 TSC
- *   cycles per packet; ~500
- *   instructions for the whole loop, of which ~200 are the drivers' (net_pcap rx 115,
- *   net_null tx 76 with its per-mbuf free, TLS lookups 11: what testpmd io pays) and ~300
- *   ours: parse and hash ~90 (pkt_parse_hash: plain IPv4 frames straight into key words,
- *   hashed from registers), cache lookup and prefetch ~35 (head words only), decoded replay
- *   with counters and tx ~70, burst bookkeeping ~40. Earlier: 578 in all, 376 ours (parse
- *   134, hash + cache ~90), 23 Mpps.
- * - 100,000 flows (cache bypassed, batched table-0 lookup, decoded entry): ~12 Mpps
- *   (testpmd io 28.5-29.5), ~200 TSC cycles per packet, memory-bound: half the time is net_pcap's
- *   own misses on the 100,000 stored frames (two lines each; testpmd has them too), the rest
- *   a hash bucket and the flow's two lines (head and key; counters and decoded
- *   instructions) per packet. Neither huge pages for the heap (glibc.malloc.hugetlb=1:
- *   45 MB of AnonHugePages, no change) nor prefetching both flow lines at the probe, bursts
- *   of 64, or receiving the next burst between the probe and the comparisons (the flow lines
- *   then arrive while the driver copies) moved it measurably; what did: frames on a cache
- *   line of their own (ctx.h mbuf_priv). For scale: one match-all entry with the cache off
- *   runs the same 100,000-frame capture at ~15.9 Mpps (the 1-frame capture at 21.5).
+ *   cycles per packet; earlier still: 578 in all, 376 ours, 23 Mpps.
+ * - 100,000 flows (cache bypassed, batched table-0 lookup, decoded entry): before this
+ *   session's changes ~12 Mpps on a quiet machine (testpmd io 28.5-29.5), ~200 TSC cycles per
+ *   packet, memory-bound: net_pcap's own misses on the 100,000 stored frames (two lines each;
+ *   testpmd has them too), then a hash bucket and the flow's two lines per packet. Now a hit
+ *   reads the bucket and ONE line of the entry (flow.h: key words, worker 0's counters and
+ *   the decoded instructions together), and the lookup of a one-subtable table takes
+ *   cls_lookup_one: ~487 instructions per packet in all (callgrind, the same path on the
+ *   1,000-flow capture with --mfc=1), 554 before, ours 348 -> 284 (the lookup 147 -> ~80).
+ *   Per CPU-second of the worker, alternating runs with the machine shared (load 3.5):
+ *   8.0-8.5 before, 9.4-9.9 Mpps after (+16 %). Neither huge pages for the heap
+ *   (glibc.malloc.hugetlb=1: 45 MB of AnonHugePages, no change) nor prefetching both flow
+ *   lines at the probe, bursts of 64, or receiving the next burst between the probe and the
+ *   comparisons moved it measurably; what did: frames on a cache line of their own (ctx.h
+ *   mbuf_priv), the one-line entry. Starting each packet's table-0 lookup in the parse loop
+ *   (its bucket then has the rest of the loop to arrive, not just the hash loop) cost ~8
+ *   instructions a packet and was slower if anything (three alternating rounds: 9.1
+ *   against 10.2 per CPU-second): not kept. For scale: one
+ *   match-all entry with the cache off runs the same 100,000-frame capture at ~15.9 Mpps
+ *   (the 1-frame capture at 21.5).
  * - 4 tables, 100,000 flows (cache bypassed): 5.5 Mpps with the lookahead (lookahead.h:
  *   the burst's lookups in tables 1-3 walked in lock-step first), 2.2 before: ~450 instead
  *   of ~1300 TSC cycles per packet; the pipeline still looks every table up again itself
@@ -145,9 +159,9 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
  *
  * One rx burst, in stages over the whole burst so that the memory latency of one packet
  * overlaps the work on the others (the classic DPDK/VPP/OVS shape):
- *   1. parse every packet; then (a second loop, see there) compute its hash and prefetch
- *      its microflow-cache slot — or, with the cache bypassed (mfc.h), start its table-0
- *      lookup instead (cls_batch_start: key hash, bucket prefetch);
+ *   1. parse every packet, hash it and prefetch its microflow-cache slot — or, with the
+ *      cache bypassed (mfc.h), start its table-0 lookup instead, in a second loop
+ *      (cls_batch_start: masked key, hash, bucket prefetch);
  *   2. look every packet up in the cache; prefetch what a hit will touch (its first flow);
  *   3. batched table-0 lookup of the misses (cls_lookup_batch: hashes and bucket
  *      prefetches for all, then probes and flow prefetches for all, then comparisons);
@@ -167,9 +181,11 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	struct flow *f0[DP_BURST];
 	struct cls_batch cb;
 	uint8_t idx[DP_BURST];
-	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0;
+	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0, t0_fast = 0;
 	struct mfc *c = w->mfc;
-	uint64_t hit = 0;
+	struct flow *run_flow = NULL;
+	uint64_t hit = 0, run_bytes = 0;
+	uint32_t run_n = 0;
 
 	if (unlikely(ATOMIC_LOAD_RLX(&pt->config) & (OFSW_PC_NO_RECV | OFSW_PC_PORT_DOWN))) {
 		w->ctr[DP_RX_DROP_PORT_CONFIG] += n;
@@ -178,6 +194,8 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		return;
 	}
 	w->ctr[DP_RX_PACKETS] += n;
+	w->port_memo_no = OFPP_ANY; /* (an output to ANY is refused at install) */
+	w->port_memo_tx = NULL;
 	if (c != NULL && !mfc_use(c, n)) {
 		w->ctr[DP_MFC_BYPASS] += n;
 		c = NULL;
@@ -212,21 +230,23 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 			p->in_dpdk_port = pt->dpdk_id;
 			p->queue_id = 0;
 			p->key_head = 0;
-			pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be, &p->key, &p->lay);
+			pkt_parse_inline(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be, &p->key,
+					 &p->lay);
 		}
 		/* No cache (bypassed): the hash is not needed, and every packet goes to table 0:
 		 * start its lookups now. */
 		for (uint16_t i = 0; i < n; i++) {
 			pk[i].hash = 0;
 			mk[i] = &pk[i].key;
+			ce[i] = NULL;
 		}
+		n_miss = n;
 		cls_batch_start(&w->sw->tables[0], mk, n, &cb);
 	}
 	/* 2: microflow cache. */
-	for (uint16_t i = 0; i < n; i++) {
-		struct pkt *p = &pk[i];
-
-		if (c != NULL) {
+	if (c != NULL) {
+		for (uint16_t i = 0; i < n; i++) {
+			struct pkt *p = &pk[i];
 			struct mfc_entry *e = mfc_lookup(c, &p->key, p->hash, gen, p->key_head);
 
 			if (e != NULL) {
@@ -238,13 +258,9 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 				continue;
 			}
 			ce[i] = mfc_slot(c, p->hash);
-		} else {
-			ce[i] = NULL;
+			idx[n_miss] = (uint8_t)i;
+			mk[n_miss++] = &p->key;
 		}
-		idx[n_miss] = (uint8_t)i;
-		mk[n_miss++] = &p->key;
-	}
-	if (c != NULL) {
 		mfc_account(c, n, hits);
 		/* A miss must not refill a slot a hit of this burst still has to replay. */
 		if (hits != 0 && n_miss != 0)
@@ -261,18 +277,52 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	/* 3: table 0 for the misses, batched; without the cache, the later tables' lines too
 	 * (lookahead.h). */
 	if (n_miss != 0) {
-		cls_lookup_batch(&w->sw->tables[0], mk, n_miss, f0, c == NULL ? &cb : NULL);
-		if (c == NULL && w->sw->n_tables > 1)
+		bool line = cls_lookup_batch(&w->sw->tables[0], mk, n_miss, f0, c == NULL ? &cb : NULL);
+
+		/* (entries whose line holds their decoded instructions go to no other table) */
+		if (c == NULL && w->sw->n_tables > 1 && !line)
 			dp_lookahead(w->sw, pk, f0, n);
 	}
-	/* 4: the pipelines, in order. */
+	/* 4: the pipelines, in order. Decoded hits of one-table paths count their flow once per
+	 * run of consecutive packets on it (as Open vSwitch counts a flow once per batch): the
+	 * counters only have to be right when the control thread reads them, after this burst. */
 	for (uint32_t i = 0, k = 0; i < n; i++) {
-		if (!(hit & (1ull << i)))
-			dp_pipeline_from(w, s, &pk[i], ce[i], 0, gen, f0[k++]);
-		else if (likely(ce[i]->fast.flags != 0))
-			dp_replay_fast(w, s, &pk[i], ce[i]), fast++;
-		else
-			dp_replay(w, s, &pk[i], ce[i], gen);
+		const struct mfc_entry *e = ce[i];
+
+		if (!(hit & (1ull << i))) {
+			struct flow *f = f0[k++];
+
+			if (e == NULL && f != NULL && dp_table0_fast(w, s, &pk[i], f))
+				t0_fast++;
+			else
+				dp_pipeline_from(w, s, &pk[i], ce[i], 0, gen, f);
+		} else if (likely(e->fast.flags != 0)) {
+			fast++;
+			if (likely(e->n == 1 && e->miss_table == MFC_NO_MISS)) {
+				if (e->flow0 != run_flow) {
+					if (run_n != 0)
+						dp_count_flow_n(w, run_flow, run_n, run_bytes);
+					run_flow = e->flow0;
+					run_n = 0;
+					run_bytes = 0;
+				}
+				run_n++;
+				run_bytes += rte_pktmbuf_pkt_len(pk[i].m);
+				/* dp_fast_build refused an output to the ingress port */
+				(void)dp_fast_exec(w, s, &pk[i], &e->fast, 1);
+			} else {
+				dp_replay_fast(w, s, &pk[i], e);
+			}
+		} else {
+			dp_replay(w, s, &pk[i], e, gen);
+		}
+	}
+	if (run_n != 0)
+		dp_count_flow_n(w, run_flow, run_n, run_bytes);
+	if (t0_fast != 0) {
+		w->tctr[0].lookup += t0_fast;
+		w->tctr[0].matched += t0_fast;
+		w->ctr[DP_TABLE0_FAST] += t0_fast;
 	}
 	w->ctr[DP_MFC_HIT] += fast;
 	w->ctr[DP_MFC_FAST] += fast;

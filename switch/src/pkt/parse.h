@@ -42,6 +42,10 @@ int pkt_parse_hash_general(const uint8_t *p, uint32_t len, uint32_t in_port_be, 
 /* L2TP's UDP port (RFC 2661 §8.1), BRAS_L2TP_PORT of bras.h (which includes us) */
 #define PKT_L2TP_PORT 1701
 
+/* The layouts of pkt_parse_fast's frames: IPv4 after Ethernet, or after one 802.1Q tag. */
+static const struct pkt_layout pkt_layout_ipv4 = { 14, 14, 34, 0, L3_IPV4 };
+static const struct pkt_layout pkt_layout_ipv4_tagged = { 18, 18, 38, 1, L3_IPV4 };
+
 typedef uint64_t pkt_v2 __attribute__((vector_size(16), aligned(8), may_alias));
 
 static inline uint16_t pkt_get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
@@ -69,7 +73,6 @@ static inline __attribute__((always_inline)) int pkt_parse_fast(const uint8_t *p
 	uint16_t type, vid_be = 0, tp_dst;
 	uint32_t tp;
 	uint64_t pcp = 0, w0, w1, w2, w3, ip0, tos;
-	struct pkt_layout lay;
 	uint8_t proto;
 
 	/* Header fields are compared and copied in network order as loaded (no byte swaps):
@@ -110,12 +113,8 @@ static inline __attribute__((always_inline)) int pkt_parse_fast(const uint8_t *p
 #pragma GCC unroll 6
 	for (int i = 6; i < KEY_WORDS; i += 2)
 		*(pkt_v2 *)&k->w[i] = (pkt_v2){ 0, 0 };
-	lay.l2_len = (uint16_t)o;
-	lay.l3_ofs = (uint16_t)o;
-	lay.l4_ofs = (uint16_t)(o + 20);
-	lay.n_vlan = o == 18;
-	lay.l3 = L3_IPV4;
-	memcpy(l, &lay, sizeof(lay)); /* one store */
+	/* one of two layouts: a select and one store */
+	memcpy(l, o == 18 ? &pkt_layout_ipv4_tagged : &pkt_layout_ipv4, sizeof(*l));
 	if (hash != NULL) /* from the words still in registers: no reload of what was just stored */
 		*hash = key_hash_head(w0, w1, w2, w3, tp);
 	return 1;
@@ -125,14 +124,26 @@ static inline __attribute__((always_inline)) int pkt_parse_fast(const uint8_t *p
  * (KEY_HEAD_WORDS) are zero by construction (a plain Ethernet/VLAN/IPv4/TCP-UDP frame),
  * 0 when nothing is known about them. Inline: the worker's parse loop makes no call for
  * the commonest frames. */
-static inline int pkt_parse_hash(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
-				 struct pkt_layout *l, uint32_t *hash)
+static inline __attribute__((always_inline)) int pkt_parse_hash(const uint8_t *p, uint32_t len, uint32_t in_port_be,
+								struct key *k, struct pkt_layout *l, uint32_t *hash)
 {
 #ifndef PKT_PARSE_NO_FAST
 	if (__builtin_expect(pkt_parse_fast(p, len, in_port_be, k, l, hash), 1))
 		return 1;
 #endif
 	return pkt_parse_hash_general(p, len, in_port_be, k, l, hash);
+}
+
+/* pkt_parse, inline: the worker's parse loop without the microflow cache makes no call for
+ * the commonest frames either. */
+static inline void pkt_parse_inline(const uint8_t *p, uint32_t len, uint32_t in_port_be, struct key *k,
+				    struct pkt_layout *l)
+{
+#ifndef PKT_PARSE_NO_FAST
+	if (__builtin_expect(pkt_parse_fast(p, len, in_port_be, k, l, NULL), 1))
+		return;
+#endif
+	pkt_parse(p, len, in_port_be, k, l);
 }
 
 #endif
