@@ -24,16 +24,16 @@ import { existsSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import pino from 'pino';
 import {
-  encode, OFPT, OFPMP, OFPET, OFPBRC, OFPFC, OFPFF, OFPP, OFPTT, OFPCR_ROLE, OFPMPF_REQ_MORE, OFPVID_PRESENT,
+  encode, decode, OFPT, OFPMP, OFPGC, OFPGT, OFPMC, OFPG, OFPET, OFPBRC, OFPFC, OFPFF, OFPP, OFPTT, OFPCR_ROLE, OFPMPF_REQ_MORE, OFPVID_PRESENT,
   type Message, type Msg, type OxmField, type Action, type Instruction,
 } from '../../controller/of13/index.js';
-import { flowMod } from '../../controller/of13/builders.js';
+import { flowMod, groupMod, meterMod, packetOut } from '../../controller/of13/builders.js';
 import { writeBundleAdd, bundleControl, OFPBCT, OFPBF, BUNDLE_ADD_OVERHEAD } from '../../controller/of13/ext/onf-bundle.js';
 import { startAgent, type RunningAgent } from '../../switch/agent/index.js';
 import { OracleBackend } from '../../switch/agent/oracle-backend.js';
 import { DpdkBackend, type DatapathLike } from '../../switch/agent/dpdk-backend.js';
 import { RawController } from '../../switch/agent/rawcontroller.js';
-import { SAMPLES, SAMPLE_MATCHES } from '../of13/samples.js';
+import { SAMPLES, SAMPLE_MATCHES, FRAME64, FRAME64_V6 } from '../of13/samples.js';
 import { Rng } from '../rng.js';
 
 const SEED = process.env.NFVNODE_FUZZ_SEED !== undefined ? Number(process.env.NFVNODE_FUZZ_SEED) >>> 0 : randomInt(2 ** 32 - 1);
@@ -191,12 +191,50 @@ function randomFlowMod(r: Rng): Msg<'FLOW_MOD'> {
   });
 }
 
+const GROUP_IDS = [1, 2, 3, 4, 0xffffff00, 0xfffffffc];
+
+function randomGroupMod(r: Rng): Msg<'GROUP_MOD'> {
+  const group_type = r.pick([OFPGT.ALL, OFPGT.SELECT, OFPGT.INDIRECT, OFPGT.FF, 4]);
+  const buckets = Array.from({ length: r.pick([0, 1, 2, 3, 40]) }, () => ({
+    weight: r.pick([0, 1, 0xffff]),
+    watch_port: r.pick([OFPP.ANY, 1, 2, 9]),
+    watch_group: r.pick([OFPG.ANY, OFPG.ANY, r.pick(GROUP_IDS)]),
+    actions: Array.from({ length: r.int(3) }, () => (r.chance(0.4) ? { type: 'GROUP' as const, group_id: r.pick(GROUP_IDS) } : randomAction(r))),
+  }));
+  return groupMod({ xid: 0, command: r.pick([OFPGC.ADD, OFPGC.ADD, OFPGC.MODIFY, OFPGC.DELETE, 3]), group_type, group_id: r.pick([...GROUP_IDS, OFPG.ALL]), buckets });
+}
+
+function randomMeterMod(r: Rng): Msg<'METER_MOD'> {
+  const bands = Array.from({ length: r.pick([0, 1, 2, 17]) }, () => (r.chance(0.7)
+    ? { type: 'DROP' as const, rate: r.pick([0, 1, 1000, 0xffffffff]), burst_size: r.pick([0, 10, 0xffffffff]) }
+    : { type: 'DSCP_REMARK' as const, rate: r.pick([1, 5000]), burst_size: 0, prec_level: r.pick([0, 1, 7, 255]) }));
+  return meterMod({ xid: 0, command: r.pick([OFPMC.ADD, OFPMC.ADD, OFPMC.MODIFY, OFPMC.DELETE, 3]), flags: r.pick([0, 1, 2, 4, 8, 5, 0xffff]), meter_id: r.pick([1, 2, 3, 0, 0xffff0000, 0xfffffffd, 0xffffffff]), bands });
+}
+
+function randomPacketOut(r: Rng): Msg<'PACKET_OUT'> {
+  const data = r.pick([FRAME64, FRAME64_V6, new Uint8Array(0), r.bytes(r.range(1, 64)), FRAME64.subarray(0, r.range(1, 63))]);
+  return packetOut({
+    xid: 0, in_port: r.pick([OFPP.CONTROLLER, OFPP.LOCAL, 1, 2, 0, 9, OFPP.ANY]), data,
+    actions: Array.from({ length: r.int(4) }, () => (r.chance(0.3) ? { type: 'GROUP' as const, group_id: r.pick(GROUP_IDS) } : r.chance(0.2) ? { type: 'OUTPUT' as const, port: OFPP.TABLE, max_len: 0 } : randomAction(r))),
+    ...(r.chance(0.1) ? { buffer_id: r.pick([0, 7]) } : {}),
+  });
+}
+
 function bundleAddWire(xid: number, bundleId: number, flags: number, inner: Uint8Array): Uint8Array {
   const b = new Uint8Array(BUNDLE_ADD_OVERHEAD + inner.length + 8);
   return b.slice(0, writeBundleAdd(b, 0, xid, bundleId, flags, inner));
 }
 
 // ------------------------------------------------------------------ the checks
+
+/** Requests the switch answers (a reply or an ERROR) whenever they decode. */
+const REQUESTS = new Set(['ECHO_REQUEST', 'FEATURES_REQUEST', 'GET_CONFIG_REQUEST', 'BARRIER_REQUEST', 'ROLE_REQUEST', 'GET_ASYNC_REQUEST', 'QUEUE_GET_CONFIG_REQUEST', 'MULTIPART_REQUEST']);
+function answered(w: Uint8Array): boolean {
+  let m: Message;
+  try { m = decode(w); } catch { return false; }
+  // parts of a TABLE_FEATURES request chain wait for its last part
+  return REQUESTS.has(m.type) && !(m.type === 'MULTIPART_REQUEST' && m.mp_type === 'TABLE_FEATURES' && (m.flags & OFPMPF_REQ_MORE));
+}
 
 interface Conn { c: RawController; seen: number }
 
@@ -208,7 +246,19 @@ class Driver {
   messages = 0;
   errors = 0;
   conn!: Conn;
-  constructor(private readonly t: Test, private readonly rig: Rig) {}
+  /** bytes of the batch being sent, written at its end in random pieces */
+  private pending: Uint8Array[] = [];
+  /** xids of requests the codec decodes, which must be answered by the next checkpoint */
+  private expectReply = new Map<number, Uint8Array>();
+  private readonly failures = new Map<string, number>();
+  constructor(private readonly t: Test, private readonly rig: Rig, private readonly r: Rng) {}
+
+  /** A failed check, reported three times per kind at most (one defect, thousands of inputs). */
+  fail(kind: string, what: string, extra: Record<string, unknown> = {}): void {
+    const n = (this.failures.get(kind) ?? 0) + 1;
+    this.failures.set(kind, n);
+    if (n <= 3) this.t.fail(`${this.rig.kind} ${what}: ${kind}`, extra);
+  }
 
   async connect(): Promise<void> {
     const c = await RawController.connect(this.rig.sw.listenPort!);
@@ -224,14 +274,28 @@ class Driver {
     const xid = w.length >= 8 ? new DataView(w.buffer).getUint32(4) : 0;
     this.sent.set(xid, [...(this.sent.get(xid) ?? []), w]);
     this.messages++;
-    this.conn.c.sendRaw(w);
+    if (answered(w)) this.expectReply.set(xid, w);
+    this.pending.push(w);
     return xid;
+  }
+
+  /** The batch's bytes, cut at random places (the agent must frame across reads). */
+  async flush(): Promise<void> {
+    const all = Buffer.concat(this.pending);
+    this.pending = [];
+    for (let at = 0; at < all.length;) {
+      const n = this.r.chance(0.5) ? this.r.range(1, 64) : this.r.range(1, 16384);
+      this.conn.c.sendRaw(all.subarray(at, at + n));
+      at += n;
+      if (this.r.chance(0.2)) await new Promise((res) => setImmediate(res));
+    }
   }
   nextXid(): number { return ++this.xid; }
 
   /** The checks after a batch; `what` names the batch for the failure messages. */
   async checkpoint(what: string): Promise<void> {
-    const { t, rig } = this;
+    const { rig } = this;
+    await this.flush();
     const c = this.conn.c;
     const echoXid = this.nextXid();
     const from = c.received.length;
@@ -241,25 +305,28 @@ class Driver {
       c.closed.then(() => 'closed'),
     ]);
     if (echo === 'closed') {
-      t.fail(`${rig.kind} ${what}: the agent closed a connection whose stream was framed correctly`);
+      this.fail('the agent closed a connection whose stream was framed correctly', what);
       this.reconnects++;
       await this.connect();
-    } else if (echo !== 'ECHO_REPLY') t.fail(`${rig.kind} ${what}: ECHO_REQUEST answered with ${echo}`);
+    } else if (echo !== 'ECHO_REPLY') this.fail(`ECHO_REQUEST answered with ${echo}`, what);
 
     for (const r of c.received.slice(this.conn.seen)) {
       if (r.msg.type !== 'ERROR') continue;
       this.errors++;
       const m = r.msg;
       const mine = this.sent.get(m.xid);
-      if (!mine) { t.fail(`${rig.kind} ${what}: ERROR with xid ${m.xid}, not one we sent`, { error: hex(r.raw) }); continue; }
+      if (!mine) { this.fail('ERROR with an xid we did not send', what, { error: hex(r.raw) }); continue; }
       const data = Buffer.from(m.data);
       const ok = mine.some((s) => {
         const sb = Buffer.from(s);
         if (sb.length >= 8 && sb[1] === OFPT.EXPERIMENTER) return data.length > 0 && sb.indexOf(data) >= 0;
         return data.equals(sb.subarray(0, 64));
       });
-      if (!ok) t.fail(`${rig.kind} ${what}: ERROR data is not the first 64 bytes of the offending message`, { error: hex(r.raw), sent: mine.map(hex) });
+      if (!ok) this.fail('ERROR data is not the first 64 bytes of the offending message', what, { error: hex(r.raw), sent: mine.map(hex) });
     }
+    const answeredXids = new Set(c.received.slice(this.conn.seen).map((r) => r.msg.xid));
+    for (const [xid, w] of this.expectReply) if (!answeredXids.has(xid)) this.fail('a request that decodes was not answered', what, { request: hex(w) });
+    this.expectReply.clear();
     this.conn.seen = c.received.length;
 
     // back to an equal role, in case a mutated ROLE_REQUEST made this connection a slave
@@ -268,7 +335,7 @@ class Driver {
     this.conn.seen = c.received.length;
 
     const bad = rig.logs.filter((l) => l.level >= 50);
-    if (bad.length) t.fail(`${rig.kind} ${what}: the agent logged an internal error`, { logs: bad.slice(0, 3).map((l) => l.line) });
+    if (bad.length) this.fail('the agent logged an internal error', what, { logs: bad.slice(0, 3).map((l) => l.line) });
     rig.logs.length = 0;
   }
 
@@ -280,7 +347,7 @@ class Driver {
     for (let attempt = 1; ; attempt++) {
       const diff = await this.tablesDiff();
       if (!diff) return;
-      if (attempt === 3) { this.t.fail(`${this.rig.kind} ${what}: flow tables disagree`, diff); return; }
+      if (attempt === 3) { this.fail('flow tables disagree', what, diff); return; }
     }
   }
 
@@ -339,6 +406,13 @@ const batches: Record<string, Batch> = {
       if (ctl >= 0) d.send(encode(bundleControl(0, id, ctl, flags)));
     }
   },
+  'groups, meters and packet-outs at boundary values': (d, r) => {
+    for (let i = 0; i < PER_BATCH; i++) {
+      const m = r.pick([randomGroupMod, randomGroupMod, randomMeterMod, randomPacketOut, randomPacketOut, randomFlowMod])(r);
+      const w = encode(m);
+      d.send(r.chance(0.2) ? mutate(r, w) : w);
+    }
+  },
   'multipart requests with REQ_MORE chains cut off': (d, r) => {
     for (let i = 0; i < PER_BATCH / 4; i++) {
       const mp = r.pick(['TABLE_FEATURES', 'TABLE_FEATURES', 'FLOW', 'PORT_DESC', 'DESC'] as const);
@@ -358,9 +432,9 @@ const batches: Record<string, Batch> = {
 };
 
 async function fuzzAgent(t: Test, rig: Rig, stream: number): Promise<void> {
-  const d = new Driver(t, rig);
-  await d.connect();
   const r = new Rng(SEED, stream);
+  const d = new Driver(t, rig, r);
+  await d.connect();
   const names = Object.keys(batches);
   const t0 = Date.now();
   for (let b = 0; b < BATCHES * names.length; b++) {
