@@ -192,6 +192,7 @@ function randomFlowMod(r: Rng): Msg<'FLOW_MOD'> {
 }
 
 const GROUP_IDS = [1, 2, 3, 4, 0xffffff00, 0xfffffffc];
+const METER_IDS = [1, 2, 3, 0, 0xffff0000, 0xfffffffd, 0xffffffff];
 
 function randomGroupMod(r: Rng): Msg<'GROUP_MOD'> {
   const group_type = r.pick([OFPGT.ALL, OFPGT.SELECT, OFPGT.INDIRECT, OFPGT.FF, 4]);
@@ -208,7 +209,7 @@ function randomMeterMod(r: Rng): Msg<'METER_MOD'> {
   const bands = Array.from({ length: r.pick([0, 1, 2, 17]) }, () => (r.chance(0.7)
     ? { type: 'DROP' as const, rate: r.pick([0, 1, 1000, 0xffffffff]), burst_size: r.pick([0, 10, 0xffffffff]) }
     : { type: 'DSCP_REMARK' as const, rate: r.pick([1, 5000]), burst_size: 0, prec_level: r.pick([0, 1, 7, 255]) }));
-  return meterMod({ xid: 0, command: r.pick([OFPMC.ADD, OFPMC.ADD, OFPMC.MODIFY, OFPMC.DELETE, 3]), flags: r.pick([0, 1, 2, 4, 8, 5, 0xffff]), meter_id: r.pick([1, 2, 3, 0, 0xffff0000, 0xfffffffd, 0xffffffff]), bands });
+  return meterMod({ xid: 0, command: r.pick([OFPMC.ADD, OFPMC.ADD, OFPMC.MODIFY, OFPMC.DELETE, 3]), flags: r.pick([0, 1, 2, 4, 8, 5, 0xffff]), meter_id: r.pick(METER_IDS), bands });
 }
 
 function randomPacketOut(r: Rng): Msg<'PACKET_OUT'> {
@@ -366,9 +367,14 @@ class Driver {
     const agent = rig.sw.agent.tables.tableStats().map((s) => s.active_count);
     const backend = rig.backendCounts();
     const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-    if (same(byStats, active) && same(active, agent) && same(agent, backend)) return undefined;
+    // groups and meters: the agent holds one exactly when the backend does
+    const tables = rig.sw.agent.tables;
+    const be = rig.sw.backend;
+    const groups = GROUP_IDS.filter((id) => (tables.groups.get(id) !== undefined) !== (be.groupCounters(id) !== undefined));
+    const meters = METER_IDS.filter((id) => (tables.meters.get(id) !== undefined) !== (be.meterCounters(id) !== undefined));
+    if (same(byStats, active) && same(active, agent) && same(agent, backend) && !groups.length && !meters.length) return undefined;
     const nz = (a: number[]) => a.map((x, i) => (x ? `${i}:${x}` : '')).filter(Boolean).join(' ');
-    return { flowStats: nz(byStats), tableStats: nz(active), agent: nz(agent), backend: nz(backend) };
+    return { flowStats: nz(byStats), tableStats: nz(active), agent: nz(agent), backend: nz(backend), groupsDiffer: groups.join(' '), metersDiffer: meters.join(' ') };
   }
 }
 
@@ -445,6 +451,26 @@ async function fuzzAgent(t: Test, rig: Rig, stream: number): Promise<void> {
   const flows = rig.sw.agent.tables.tableStats().reduce((n, s) => n + s.active_count, 0);
   t.comment(`${rig.kind}: ${d.messages} messages, ${d.errors} errors answered, ${flows} flows installed at the end, ${Date.now() - t0} ms`);
   t.ok(d.messages > 0 && d.errors > 0, `${rig.kind}: inputs sent and refused`);
+
+  // Hostile first messages (§6.3.1): a mutated HELLO or any other message. The agent either
+  // agrees on OpenFlow 1.3 (ECHO answered) or answers OFPET_HELLO_FAILED with the message's
+  // xid and closes; the other connection is unaffected.
+  const helloWire = encode(RawController.hello());
+  const firsts = { ready: 0, refused: 0 };
+  for (let i = 0; i < Math.round(30 * SCALE); i++) {
+    const c = await RawController.connect(rig.sw.listenPort!, { hello: false });
+    const first = Uint8Array.from(r.chance(0.6) ? mutate(r, helloWire) : r.chance(0.5) ? mutate(r, r.pick(sampleWires)) : r.pick(sampleWires));
+    new DataView(first.buffer).setUint32(4, 0xabc00 + i);
+    c.sendRaw(first);
+    c.sendRaw(encode({ type: 'ECHO_REQUEST', xid: 0xecc0, data: new Uint8Array(0) }));
+    const outcome = await Promise.race([c.waitFor((m) => m.xid === 0xecc0, 10_000).then(() => 'ready', () => 'silent'), c.closed.then(() => 'closed')]);
+    if (outcome === 'ready') firsts.ready++;
+    else if (outcome === 'closed' && c.received.some((x) => x.msg.type === 'ERROR' && x.msg.err_type === OFPET.HELLO_FAILED && x.msg.xid === 0xabc00 + i)) firsts.refused++;
+    else d.fail(`first message neither accepted nor refused with HELLO_FAILED (${outcome})`, 'handshake', { first: hex(first), received: c.received.map((x) => x.msg.type).join(',') });
+    c.close();
+  }
+  t.comment(`${rig.kind}: hostile first messages: ${firsts.ready} accepted, ${firsts.refused} refused with HELLO_FAILED`);
+  await d.checkpoint('after hostile first messages');
 
   // A stream that cannot be framed: OFPBRC_BAD_LEN, closed; a new connection works.
   const bad = await RawController.connect(rig.sw.listenPort!);
