@@ -59,15 +59,14 @@ function captureLogger(logs: Rig['logs']): pino.Logger {
   return pino({ level: 'warn' }, { write: (line: string) => { const o = JSON.parse(line) as { level: number; msg: string }; logs.push({ level: o.level, msg: o.msg, line: line.slice(0, 2000) }); } });
 }
 
-async function oracleRig(t: Test): Promise<Rig> {
+/** `maxFlows`: a datapath that is full beyond this many entries (OFPFMFC_TABLE_FULL from the backend). */
+async function oracleRig(t: Test, maxFlows?: number): Promise<Rig> {
   const logs: Rig['logs'] = [];
-  const sw = await startAgent({
-    datapath_id: '0xf22', controllers: ['ptcp:0:127.0.0.1'], backend: { kind: 'oracle' },
-    ports: [1, 2, 3].map((port_no) => ({ port_no })),
-  }, { log: captureLogger(logs) });
-  t.teardown(() => sw.stop());
-  const be = sw.backend as OracleBackend;
-  return { kind: 'oracle', sw, logs, backendCounts: () => be.tables.tableStats().map((s) => s.active_count) };
+  const clock = () => process.hrtime.bigint();
+  const be = new OracleBackend({ nTables: N_TABLES, clock, ports: [1, 2, 3].map((port_no) => ({ port_no })), ...(maxFlows !== undefined ? { maxFlows } : {}) });
+  const sw = await startAgent({ datapath_id: '0xf22', controllers: ['ptcp:0:127.0.0.1'], backend: { kind: 'oracle' } }, { backend: be, clock, log: captureLogger(logs) });
+  t.teardown(async () => { await sw.stop(); await be.close(); });
+  return { kind: maxFlows !== undefined ? `oracle (full at ${maxFlows})` : 'oracle', sw, logs, backendCounts: () => be.tables.tableStats().map((s) => s.active_count) };
 }
 
 // Loaded by name at run time, so that this file builds whatever state the binding is in.
@@ -476,9 +475,13 @@ async function fuzzAgent(t: Test, rig: Rig, stream: number): Promise<void> {
   const bad = await RawController.connect(rig.sw.listenPort!);
   t.teardown(() => bad.close());
   await bad.handshake();
-  bad.sendRaw(Uint8Array.of(4, OFPT.ECHO_REQUEST, 0, 4, 0, 0, 0, 77));
+  // whole messages before the bad header, in the same read, are processed first
+  const badHeader = Uint8Array.of(4, OFPT.ECHO_REQUEST, 0, 4, 0, 0, 0, 77, 1, 2, 3, 4);
+  bad.sendRaw(Buffer.concat([encode({ type: 'ECHO_REQUEST', xid: 76, data: new Uint8Array(0) }), badHeader]));
   const err = await bad.waitFor((m) => m.type === 'ERROR');
-  t.match(err.msg, { err_type: OFPET.BAD_REQUEST, code: OFPBRC.BAD_LEN }, `${rig.kind}: length 4 is OFPBRC_BAD_LEN`);
+  t.match(err.msg, { xid: 77, err_type: OFPET.BAD_REQUEST, code: OFPBRC.BAD_LEN }, `${rig.kind}: length 4 is OFPBRC_BAD_LEN`);
+  t.same(Buffer.from((err.msg as Msg<'ERROR'> & { data: Uint8Array }).data), Buffer.from(badHeader), `${rig.kind}: its data is the bytes from the bad header on`);
+  t.same(bad.received.filter((x) => x.msg.type !== 'HELLO').map((x) => x.msg.type), ['ECHO_REPLY', 'ERROR'], `${rig.kind}: the ECHO before it answered first`);
   await bad.closed;
   await d.connect();
   await d.checkpoint('after an unframeable stream');
@@ -487,4 +490,5 @@ async function fuzzAgent(t: Test, rig: Rig, stream: number): Promise<void> {
 process.on('unhandledRejection', (e) => { t.fail(`unhandled rejection: ${(e as Error)?.stack ?? String(e)}`); });
 
 t.test('the agent with the oracle backend', async (t) => { await fuzzAgent(t, await oracleRig(t), 1); });
+t.test('the agent with an oracle backend that is full at 25 entries', async (t) => { await fuzzAgent(t, await oracleRig(t, 25), 3); });
 t.test('the agent over the C datapath', { skip: noDpdk }, async (t) => { await fuzzAgent(t, await dpdkRig(t), 2); });
