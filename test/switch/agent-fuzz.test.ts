@@ -40,6 +40,8 @@ const SEED = process.env.NFVNODE_FUZZ_SEED !== undefined ? Number(process.env.NF
 const SCALE = Math.max(0.05, Number(process.env.NFVNODE_FUZZ_SCALE ?? 1) || 1);
 const BATCHES = Math.round(12 * SCALE);
 const PER_BATCH = 120;
+// ~3 s a run at scale 1 on an idle machine; tap's 30 s default would cut larger scales short
+t.setTimeout(Math.max(30_000, 30_000 * SCALE));
 t.comment(`agent fuzz seed ${SEED} (replay: NFVNODE_FUZZ_SEED=${SEED} npx tap dist/test/switch/agent-fuzz.test.js)`);
 
 const N_TABLES = 64;
