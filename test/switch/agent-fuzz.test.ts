@@ -121,7 +121,7 @@ function mutate(r: Rng, src: Uint8Array): Uint8Array {
         if (fs.length) { const o = r.pick(fs); const v = (b[o] << 8) | b[o + 1]; const nv = r.pick([0, 1, 4, 8, v - 1, v + 1, v + 8, v - 8, 0xffff, r.int(0x10000)]) & 0xffff; b[o] = nv >> 8; b[o + 1] = nv & 255; }
         break;
       }
-      case 5: { const g = r.bytes(r.range(1, 40)); const nb = new Uint8Array(b.length + g.length); nb.set(b); nb.set(g, b.length); b = nb; break; }
+      case 5: { const g = r.bytes(Math.min(r.range(1, 40), 0xffff - b.length)); const nb = new Uint8Array(b.length + g.length); nb.set(b); nb.set(g, b.length); b = nb; break; }
       case 6: b[1] = r.int(36); break;
       case 7: if (b[1] === OFPT.MULTIPART_REQUEST && b.length >= 10) { b[8] = 0; b[9] = r.pick([...Object.values(OFPMP), r.int(256)] as number[]); } else b[r.range(8, Math.max(8, b.length - 1)) % b.length] ^= 0x80; break;
     }
@@ -214,7 +214,9 @@ function randomMeterMod(r: Rng): Msg<'METER_MOD'> {
 }
 
 function randomPacketOut(r: Rng): Msg<'PACKET_OUT'> {
-  const data = r.pick([FRAME64, FRAME64_V6, new Uint8Array(0), r.bytes(r.range(1, 64)), FRAME64.subarray(0, r.range(1, 63))]);
+  // frames from none to the largest a PACKET_OUT carries (beyond one mbuf, beyond a jumbo frame)
+  const big = (n: number) => { const b = new Uint8Array(n); b.set(FRAME64); return b; };
+  const data = r.pick([FRAME64, FRAME64_V6, new Uint8Array(0), r.bytes(r.range(1, 64)), FRAME64.subarray(0, r.range(1, 63)), big(r.pick([1514, 2048, 9018, 0xffff - 8 - 16 - 48]))]);
   return packetOut({
     xid: 0, in_port: r.pick([OFPP.CONTROLLER, OFPP.LOCAL, 1, 2, 0, 9, OFPP.ANY]), data,
     actions: Array.from({ length: r.int(4) }, () => (r.chance(0.3) ? { type: 'GROUP' as const, group_id: r.pick(GROUP_IDS) } : r.chance(0.2) ? { type: 'OUTPUT' as const, port: OFPP.TABLE, max_len: 0 } : randomAction(r))),
