@@ -79,6 +79,8 @@ export class Session {
   async: AsyncConfig = defaultAsyncConfig();
   /** open bundles of the ONF bundle extension, by bundle_id */
   readonly bundles = new Map<number, Bundle>();
+  /** where the bytes of bundled messages are kept (bundle.ts keepBytes) */
+  bundleSlab: { buf: Uint8Array; used: number } | null = null;
   /** TABLE_FEATURES request parts under OFPMPF_REQ_MORE, by xid, and their bytes */
   readonly pendingRequests = new Map<number, { parts: Msg<'MULTIPART_REQUEST'>[]; bytes: number }>();
   /** bytes held in pendingRequests, all chains together (bounded: agent.ts MAX_PENDING_REQUEST_BYTES) */
@@ -349,6 +351,7 @@ export class Session {
     setTimeout(() => this.socket.destroy(), 1000).unref();
     this.input = []; this.head = 0;
     this.bundles.clear();
+    this.bundleSlab = null;
     this.pendingRequests.clear(); this.pendingRequestBytes = 0;
     this.host.log.info({ peer: this.peer, origin: this.origin, reason }, 'controller connection closed');
     this.host.detached(this);
