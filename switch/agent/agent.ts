@@ -104,6 +104,12 @@ export const CAPABILITIES = OFPC.FLOW_STATS | OFPC.TABLE_STATS | OFPC.PORT_STATS
 const PORT_CONFIG_BITS = OFPPC.PORT_DOWN | OFPPC.NO_RECV | OFPPC.NO_FWD | OFPPC.NO_PACKET_IN;
 const OFPTC_DEPRECATED_MASK = 3;
 const PACKET_IN_BUDGET = 4096;
+/**
+ * Bytes of unfinished OFPMPF_REQ_MORE request chains one connection may leave with the switch
+ * (OFPBRC_MULTIPART_BUFFER_OVERFLOW beyond): room for a TABLE_FEATURES request describing
+ * 255 tables with every property many times over.
+ */
+export const MAX_PENDING_REQUEST_BYTES = 4 * 1024 * 1024;
 
 const fail = (type: number, code: number, msg: string, path = ''): never => { throw new OfpError(type, code, msg, -1, path); };
 const isSlaveError = () => new OfpError(OFPET.BAD_REQUEST, OFPBRC.IS_SLAVE, 'a slave controller cannot modify the switch');
@@ -281,7 +287,7 @@ export class Agent implements SessionHost, BundleHost {
       case 'PACKET_OUT': return this.packetOut(s, msg, raw);
       case 'BARRIER_REQUEST': return this.commit().then(() => s.send({ type: 'BARRIER_REPLY', xid: msg.xid }));
       case 'ECHO_REQUEST': return s.send({ type: 'ECHO_REPLY', xid: msg.xid, data: msg.data });
-      case 'MULTIPART_REQUEST': return this.multipart(s, msg);
+      case 'MULTIPART_REQUEST': return this.multipart(s, msg, raw);
       case 'GROUP_MOD': return this.groupMod(s, msg, raw);
       case 'METER_MOD': return this.meterMod(s, msg, raw);
       case 'FEATURES_REQUEST': return s.send({
@@ -483,17 +489,29 @@ export class Agent implements SessionHost, BundleHost {
 
   // ------------------------------------------------------------------ multipart (§7.3.5)
 
-  private multipart(s: Session, m: Msg<'MULTIPART_REQUEST'>): void {
+  private multipart(s: Session, m: Msg<'MULTIPART_REQUEST'>, raw: Uint8Array): void {
     let req = m;
     if (m.mp_type === 'TABLE_FEATURES' && (m.flags & OFPMPF_REQ_MORE)) {
-      const parts = s.pendingRequests.get(m.xid) ?? [];
-      parts.push(m);
-      s.pendingRequests.set(m.xid, parts);
+      const chain = s.pendingRequests.get(m.xid) ?? { parts: [], bytes: 0 };
+      if (s.pendingRequestBytes + raw.length > MAX_PENDING_REQUEST_BYTES) {
+        // a chain the controller never ends would hold memory for as long as the connection
+        // lasts: the spec's error for a request larger than the switch buffers, and the chain
+        // is dropped (a later part with its xid starts a new one)
+        s.pendingRequests.delete(m.xid);
+        s.pendingRequestBytes -= chain.bytes;
+        fail(OFPET.BAD_REQUEST, OFPBRC.MULTIPART_BUFFER_OVERFLOW,
+          `multipart request parts under OFPMPF_REQ_MORE would exceed ${MAX_PENDING_REQUEST_BYTES} bytes on this connection`);
+      }
+      chain.parts.push(m);
+      chain.bytes += raw.length;
+      s.pendingRequestBytes += raw.length;
+      s.pendingRequests.set(m.xid, chain);
       return;
     }
     if (m.mp_type === 'TABLE_FEATURES' && s.pendingRequests.has(m.xid)) {
-      const parts = s.pendingRequests.get(m.xid)!;
+      const { parts, bytes } = s.pendingRequests.get(m.xid)!;
       s.pendingRequests.delete(m.xid);
+      s.pendingRequestBytes -= bytes;
       const body = [...parts, m].flatMap((p) => (p.mp_type === 'TABLE_FEATURES' ? p.body : []));
       req = { ...m, body };
     }

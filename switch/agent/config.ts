@@ -24,8 +24,17 @@ import { parseYamlConfig } from '../../controller/yaml.js';
 import { z } from 'zod';
 import { parseControllerTarget } from './transport.js';
 
-const dpid = z.union([z.string().regex(/^(0x[0-9a-fA-F]{1,16}|\d+)$/, 'a datapath id: 0x… hex or decimal'), z.number().int().nonnegative()])
-  .transform((v) => BigInt(v));
+/**
+ * ofp_switch_features.datapath_id is 64 bits (OpenFlow 1.3.5 §7.3.1). A YAML number above
+ * 2^53 has already lost digits when it is read, so those must be written as strings.
+ */
+const DPID_FORM = 'a datapath id: 0x… hex (up to 16 digits) or decimal, below 2^64';
+const dpid = z.union([
+  z.string().regex(/^(0x[0-9a-fA-F]{1,16}|\d{1,20})$/, DPID_FORM),
+  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER, 'a datapath id above 2^53 must be written as a string ("0x…")'),
+], { errorMap: (_issue, ctx) => ({ message: ctx.data === undefined ? `required: ${DPID_FORM}` : DPID_FORM }) })
+  .transform((v) => BigInt(v))
+  .refine((v) => v <= 0xffffffffffffffffn, DPID_FORM);
 const target = z.string().superRefine((s, ctx) => {
   try { parseControllerTarget(s); } catch (e) { ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message }); }
 });

@@ -79,17 +79,26 @@ export class RawController {
   send(m: Message): void { this.socket.write(encode(m)); }
   sendRaw(b: Uint8Array): void { this.socket.write(b); }
 
-  /** The first message (received already, or to come) that satisfies pred. */
+  /**
+   * The first message (received already, or to come) that satisfies pred; rejected after
+   * timeoutMs, or as soon as the connection closes (nothing more can come).
+   */
   waitFor(pred: (m: Message, raw: Uint8Array) => boolean, timeoutMs = 5000, from = 0): Promise<Received> {
     const have = this.received.slice(from).find((r) => pred(r.msg, r.raw));
     if (have) return Promise.resolve(have);
     return new Promise((resolve, reject) => {
-      const w = { pred: (r: Received) => pred(r.msg, r.raw), resolve: (r: Received) => { clearTimeout(t); resolve(r); } };
-      const t = setTimeout(() => {
+      let done = false;
+      const give = (why: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(t);
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`timed out after ${timeoutMs} ms; received: ${this.received.map((r) => r.msg.type).join(',')}`));
-      }, timeoutMs);
+        reject(new Error(`${why}; received: ${this.received.map((r) => r.msg.type).join(',')}`));
+      };
+      const w = { pred: (r: Received) => pred(r.msg, r.raw), resolve: (r: Received) => { done = true; clearTimeout(t); resolve(r); } };
+      const t = setTimeout(() => give(`timed out after ${timeoutMs} ms`), timeoutMs);
       this.waiters.push(w);
+      void this.closed.then(() => give('the connection closed'));
     });
   }
 

@@ -79,8 +79,12 @@ export class Session {
   async: AsyncConfig = defaultAsyncConfig();
   /** open bundles of the ONF bundle extension, by bundle_id */
   readonly bundles = new Map<number, Bundle>();
-  /** TABLE_FEATURES request parts under OFPMPF_REQ_MORE, by xid */
-  readonly pendingRequests = new Map<number, Msg<'MULTIPART_REQUEST'>[]>();
+  /** where the bytes of bundled messages are kept (bundle.ts keepBytes) */
+  bundleSlab: { buf: Uint8Array; used: number } | null = null;
+  /** TABLE_FEATURES request parts under OFPMPF_REQ_MORE, by xid, and their bytes */
+  readonly pendingRequests = new Map<number, { parts: Msg<'MULTIPART_REQUEST'>[]; bytes: number }>();
+  /** bytes held in pendingRequests, all chains together (bounded: agent.ts MAX_PENDING_REQUEST_BYTES) */
+  pendingRequestBytes = 0;
   /** async messages not sent because the controller was not reading */
   droppedAsync = 0;
   closeReason = '';
@@ -347,6 +351,8 @@ export class Session {
     setTimeout(() => this.socket.destroy(), 1000).unref();
     this.input = []; this.head = 0;
     this.bundles.clear();
+    this.bundleSlab = null;
+    this.pendingRequests.clear(); this.pendingRequestBytes = 0;
     this.host.log.info({ peer: this.peer, origin: this.origin, reason }, 'controller connection closed');
     this.host.detached(this);
     for (const w of this.closedWaiters.splice(0)) w();

@@ -8,11 +8,12 @@
 import t, { type Test } from 'tap';
 import {
   encode, OFP_VERSION, OFPET, OFPBRC, OFPHFC, OFPFMFC, OFPPMFC, OFPTMFC, OFPQOFC, OFPRRFC, OFPTFFC, OFPBAC, OFPSCFC,
-  OFPCR_ROLE, OFPP, OFPR, OFPPR, OFPPC, OFPPS, OFPTT, OFPCML, OFP_NO_BUFFER, OFPC, OFPMPF_REPLY_MORE, OFPQ_ALL,
+  OFPCR_ROLE, OFPP, OFPR, OFPPR, OFPPC, OFPPS, OFPTT, OFPCML, OFP_NO_BUFFER, OFPC, OFPMPF_REPLY_MORE, OFPMPF_REQ_MORE, OFPQ_ALL,
   type Message, type Msg,
 } from '../../controller/of13/index.js';
 import { flowMod, applyActions, output, packetOut } from '../../controller/of13/builders.js';
 import { startAgent, type RunningAgent } from '../../switch/agent/index.js';
+import { MAX_PENDING_REQUEST_BYTES } from '../../switch/agent/agent.js';
 import { OracleBackend } from '../../switch/agent/oracle-backend.js';
 import { RawController } from '../../switch/agent/rawcontroller.js';
 import { buildFrame } from '../../switch/agent/oracle/build.js';
@@ -316,4 +317,36 @@ t.test('TABLE_MOD, TABLE_FEATURES, TABLE stats, group and meter features', async
   t.match(gf[0].msg, { mp_type: 'GROUP_FEATURES', body: { types: 15, capabilities: 15 } });
   const mf = await c.multipart({ type: 'MULTIPART_REQUEST', xid: 117, mp_type: 'METER_FEATURES', flags: 0, body: {} });
   t.match(mf[0].msg, { mp_type: 'METER_FEATURES', body: { band_types: 6, max_bands: 16 } });
+});
+
+t.test('OFPMPF_REQ_MORE chains never finished: bounded, OFPBRC_MULTIPART_BUFFER_OVERFLOW beyond', async (t) => {
+  const r = await rig(t);
+  const c = await controller(t, r);
+  const tf = await c.multipart({ type: 'MULTIPART_REQUEST', xid: 2, mp_type: 'TABLE_FEATURES', flags: 0, body: [] });
+  const tables = tf.flatMap((x) => (x.msg.type === 'MULTIPART_REPLY' && x.msg.mp_type === 'TABLE_FEATURES' ? x.msg.body : []));
+  // as many table descriptions as one request part holds
+  let n = tables.length;
+  const part = (xid: number, flags: number, k = n) => encode({ type: 'MULTIPART_REQUEST', xid, mp_type: 'TABLE_FEATURES', flags, body: tables.slice(0, k) });
+  while (n > 1) { try { if (part(0, 1).length <= 0xffff) break; } catch { /* longer than a message */ } n--; }
+  const size = part(0, 1).length;
+  const sends = Math.floor(MAX_PENDING_REQUEST_BYTES / size) + 1; // the last one does not fit
+  const from = c.received.length;
+  for (let i = 0; i < sends; i++) c.sendRaw(part(1000 + i, OFPMPF_REQ_MORE));
+  const echo = await c.request({ type: 'ECHO_REQUEST', xid: 3, data: new Uint8Array(0) });
+  t.equal(echo.type, 'ECHO_REPLY', `${sends} unfinished chains of ${size} bytes: the connection still answers`);
+  const errs = c.received.slice(from).filter((x) => x.msg.type === 'ERROR');
+  t.equal(errs.length, 1, 'one part refused');
+  const over = 1000 + sends - 1;
+  isError(t, errs[0].msg, OFPET.BAD_REQUEST, OFPBRC.MULTIPART_BUFFER_OVERFLOW, 'the part beyond the bound', part(over, OFPMPF_REQ_MORE));
+  t.equal(errs[0].msg.xid, over);
+  // an earlier chain is intact: its last part completes a request with a body (refused here)
+  const done = await c.multipart({ type: 'MULTIPART_REQUEST', xid: 1000, mp_type: 'TABLE_FEATURES', flags: 0, body: [] });
+  isError(t, done[0].msg, OFPET.TABLE_FEATURES_FAILED, OFPTFFC.EPERM, 'a completed chain is a TABLE_FEATURES request with a body');
+  // the refused chain was dropped: its xid starts afresh, and the freed room takes a part again
+  const fresh = await c.multipart({ type: 'MULTIPART_REQUEST', xid: over, mp_type: 'TABLE_FEATURES', flags: 0, body: [] });
+  t.equal(fresh.flatMap((x) => (x.msg.type === 'MULTIPART_REPLY' && x.msg.mp_type === 'TABLE_FEATURES' ? x.msg.body : [])).length, 64, 'the overflowed xid is a plain request again');
+  const from2 = c.received.length;
+  c.sendRaw(part(5000, OFPMPF_REQ_MORE));
+  await c.barrier();
+  t.notOk(c.received.slice(from2).some((x) => x.msg.type === 'ERROR'), 'room again after a chain completed');
 });

@@ -181,6 +181,27 @@ t.test('bundles: all or nothing, discard, and the bundle errors', async (t) => {
   t.match(await c.request(bundleAdd(61, 9, F, flowMod({ xid: 61, priority: 1, match: [], instructions: [] }))), { type: 'ERROR', err_type: OFPET.BAD_REQUEST, code: 10 }, 'IS_SLAVE');
 });
 
+t.test('bundles: a bundled message keeps its own bytes, not the socket read it arrived in', async (t) => {
+  const { c, sw } = await rig(t);
+  // one write: ECHO_REQUESTs of 300 bytes around a BUNDLE_ADD (one socket read, or a few)
+  const echo = (xid: number) => encode({ type: 'ECHO_REQUEST', xid, data: new Uint8Array(292) });
+  const m = flowMod({ xid: 500, priority: 7, match: inPort(2), instructions: [applyActions(output(1))] });
+  const echoes = (from: number) => Array.from({ length: 100 }, (_, i) => echo(from + i));
+  c.sendRaw(Buffer.concat([...echoes(1000), encode(bundleAdd(500, 9, 0, m)), ...echoes(2000)]));
+  await c.waitFor((x) => x.xid === 2099);
+  const s = [...sw.agent.sessions][0];
+  const held = s.bundles.get(9)?.msgs[0]?.raw;
+  t.same(held && Buffer.from(held), Buffer.from(encode(m)), 'the FLOW_MOD is held');
+  const read = Buffer.concat([...echoes(3000), encode(bundleAdd(501, 10, 0, { ...m, xid: 501 }))]);
+  c.sendRaw(read);
+  await c.barrier();
+  const second = s.bundles.get(10)?.msgs[0]?.raw;
+  t.ok(held && held.buffer === s.bundleSlab?.buf.buffer, 'held in the connection\'s bundle storage, not as a view of the read it came in');
+  t.equal(second?.buffer, held?.buffer, 'next to the other bundled messages');
+  t.match(await c.request(bundleControl(c.nextXid(), 9, OFPBCT.COMMIT_REQUEST, 0)), { type: 'EXPERIMENTER', exp_type: 2300 }, 'COMMIT_REPLY');
+  t.match((await flowStats(c)).flows, [{ priority: 7 }], 'and committed');
+});
+
 t.test('timeouts: idle (from the datapath\'s last hit) and hard, with FLOW_REMOVED', async (t) => {
   const { c, sw, be, clock } = await rig(t);
   c.send(flowMod({ xid: 1, priority: 10, match: inPort(1), idle_timeout: 2, flags: OFPFF.SEND_FLOW_REM, cookie: 0x11n, instructions: [applyActions(output(2))] }));

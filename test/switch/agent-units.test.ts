@@ -41,6 +41,14 @@ t.test('configuration: defaults, errors with file and line', async (t) => {
   t.match(err('datapath_id: 1\nbackend: { kind: oracle }\nports:\n  - { port_no: 1 }\n  - { port_no: 1 }\n'), /^sw\.yaml:5: ports\.1\.port_no: port 1 appears twice/);
   t.match(err('datapath_id: zz\n'), /^sw\.yaml:1: datapath_id/);
   t.match(err('datapath_id: 1\nbogus: 2\n'), /Unrecognized key/);
+  // a missing or empty file names what is missing; a datapath id is 64 bits (§7.3.1), and a
+  // YAML number above 2^53 has lost digits before the schema sees it
+  t.match(err(''), /^sw\.yaml:1: datapath_id: required: a datapath id/);
+  t.match(err('controllers: []\n'), /^sw\.yaml:1: datapath_id: required/);
+  t.match(err('datapath_id: "99999999999999999999"\n'), /datapath_id: .*below 2\^64/);
+  t.match(err('datapath_id: "0x10000000000000000"\n'), /datapath_id: .*up to 16 digits/);
+  t.match(err('datapath_id: 18446744073709551615\n'), /datapath_id: .*must be written as a string/);
+  t.equal(parseAgentConfig('datapath_id: "18446744073709551615"\nbackend: { kind: oracle }\n').datapath_id, 0xffffffffffffffffn, 'the largest decimal datapath id');
 });
 
 t.test('wire parts: what a backend receives decodes to what was sent', async (t) => {
