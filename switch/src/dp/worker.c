@@ -183,9 +183,7 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	uint8_t idx[DP_BURST];
 	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0, t0_fast = 0;
 	struct mfc *c = w->mfc;
-	struct flow *run_flow = NULL;
-	uint64_t hit = 0, run_bytes = 0;
-	uint32_t run_n = 0;
+	uint64_t hit = 0;
 
 	if (unlikely(ATOMIC_LOAD_RLX(&pt->config) & (OFSW_PC_NO_RECV | OFSW_PC_PORT_DOWN))) {
 		w->ctr[DP_RX_DROP_PORT_CONFIG] += n;
@@ -283,9 +281,10 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		if (c == NULL && w->sw->n_tables > 1 && !line)
 			dp_lookahead(w->sw, pk, f0, n);
 	}
-	/* 4: the pipelines, in order. Decoded hits of one-table paths count their flow once per
-	 * run of consecutive packets on it (as Open vSwitch counts a flow once per batch): the
-	 * counters only have to be right when the control thread reads them, after this burst. */
+	/* 4: the pipelines, in order. (Counting a decoded hit's flow once per run of consecutive
+	 * packets on it, as Open vSwitch counts once per batch, was tried: ~3 % at 1 flow within
+	 * the noise, but 10 % slower at 1,000 flows, where every packet is a run of its own —
+	 * 16.3 against 18.0 Mpps in alternating runs, 2026-12-07.) */
 	for (uint32_t i = 0, k = 0; i < n; i++) {
 		const struct mfc_entry *e = ce[i];
 
@@ -299,15 +298,7 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		} else if (likely(e->fast.flags != 0)) {
 			fast++;
 			if (likely(e->n == 1 && e->miss_table == MFC_NO_MISS)) {
-				if (e->flow0 != run_flow) {
-					if (run_n != 0)
-						dp_count_flow_n(w, run_flow, run_n, run_bytes);
-					run_flow = e->flow0;
-					run_n = 0;
-					run_bytes = 0;
-				}
-				run_n++;
-				run_bytes += rte_pktmbuf_pkt_len(pk[i].m);
+				dp_count_flow(w, e->flow0, rte_pktmbuf_pkt_len(pk[i].m));
 				/* dp_fast_build refused an output to the ingress port */
 				(void)dp_fast_exec(w, s, &pk[i], &e->fast, 1);
 			} else {
@@ -317,8 +308,6 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 			dp_replay(w, s, &pk[i], e, gen);
 		}
 	}
-	if (run_n != 0)
-		dp_count_flow_n(w, run_flow, run_n, run_bytes);
 	if (t0_fast != 0) {
 		w->tctr[0].lookup += t0_fast;
 		w->tctr[0].matched += t0_fast;
