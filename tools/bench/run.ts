@@ -11,7 +11,7 @@ type Run = (a: BenchArgs) => Promise<Record<string, unknown>>;
  */
 const BENCHES: Record<string, { about: string; load: () => Promise<Run> }> = {
   codec: { about: 'OpenFlow 1.3 decode/encode rates (FLOW_MOD, PACKET_IN, 100-flow reply) vs os-ken', load: async () => (await import('./codec.js')).run },
-  'flow-install': { about: '100,000 flows into Open vSwitch, barrier-confirmed, vs ovs-ofctl (plain, --bundle) and os-ken', load: async () => (await import('./flow_install.js')).run },
+  'flow-install': { about: '100,000 flows into Open vSwitch, barrier-confirmed, vs ovs-ofctl (plain, --bundle) and os-ken; --rounds N: N alternating rounds against --bundle, medians; --no-peers: nfvnode only', load: async () => (await import('./flow_install.js')).run },
   nsod: { about: 'NSOD: rebalance of 100,000 subscribers when an NF instance is added, on Open vSwitch', load: async () => (await import('./nsod.js')).runNsodBench },
   datapath: { about: 'DPDK datapath Mpps (1/1,000/100,000 flows; NSOD and 4-table pipelines) vs testpmd io and OVS-DPDK', load: async () => (await import('./datapath.js')).run },
   'flow-mod': { about: 'flows/s through the switch agent into a table of 1,000,000 flows, bytes per flow', load: async () => (await import('./flow_mod.js')).run },
