@@ -50,8 +50,27 @@ The configuration (YAML) is described in docs/controller.md. Logs are JSON lines
 (NFVNODE_LOG=debug|info|warn|error). SIGINT/SIGTERM stop it cleanly; SIGHUP reconciles every
 connected switch with the desired state at once.`;
 
+/**
+ * The first argument that is not one of `valued` (followed by its value) or `flags`, as an
+ * error text; null when all are known. A mistyped option is named, not silently ignored.
+ */
+function unknownArg(args: readonly string[], valued: readonly string[], flags: readonly string[] = []): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (valued.includes(a)) {
+      if (i + 1 >= args.length) return `${a} needs a value`;
+      i++;
+    } else if (!flags.includes(a)) {
+      return a.startsWith('-') ? `unknown option ${a}` : `unexpected argument ${a}`;
+    }
+  }
+  return null;
+}
+
 async function controllerCmd(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { console.log(CONTROLLER_HELP); return 0; }
+  const bad = unknownArg(args, ['--config']);
+  if (bad) { console.error(`nfvnode controller: ${bad}\n\n${CONTROLLER_HELP}`); return 2; }
   const i = args.indexOf('--config');
   const file = i >= 0 ? args[i + 1] : undefined;
   if (!file) { console.error(CONTROLLER_HELP); return 2; }
@@ -95,6 +114,8 @@ The BRAS extensions (docs/openflow-extensions.md) are always on. SIGINT/SIGTERM 
 
 async function switchCmd(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { console.log(SWITCH_HELP); return 0; }
+  const bad = unknownArg(args, ['--config']);
+  if (bad) { console.error(`nfvnode switch: ${bad}\n\n${SWITCH_HELP}`); return 2; }
   const i = args.indexOf('--config');
   const file = i >= 0 ? args[i + 1] : undefined;
   if (!file) { console.error(SWITCH_HELP); return 2; }
@@ -179,6 +200,8 @@ function decodeCmd(args: string[]): number {
 
 async function startCmd(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { console.log(START_HELP); return 0; }
+  const bad = unknownArg(args, ['--state', '--port', '--api-port', '--topology'], ['--once']);
+  if (bad) { console.error(`nfvnode start: ${bad}\n\n${START_HELP}`); return 2; }
   const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
   const num = (name: string) => {
     const v = opt(name);

@@ -73,3 +73,18 @@ t.test('start: with a relative state folder the node keeps running until SIGINT,
   child.kill('SIGINT');
   t.equal(await exited, 0, stderr);
 });
+
+t.test('a mistyped option or a missing value is named, exit code 2', async (t) => {
+  for (const [cmd, args, want] of [
+    ['switch', ['--config', 'x.yaml', '--bogus'], /nfvnode switch: unknown option --bogus/],
+    ['controller', ['--confg', 'x.yaml'], /nfvnode controller: unknown option --confg/],
+    ['start', ['--once', 'extra'], /nfvnode start: unexpected argument extra/],
+    ['start', ['--state'], /nfvnode start: --state needs a value/],
+    ['switch', ['--config'], /nfvnode switch: --config needs a value/],
+  ] as const) {
+    const r = cli(cmd, ...args);
+    t.equal(r.status, 2, `${cmd} ${args.join(' ')}`);
+    t.match(r.stderr, want);
+    t.match(r.stderr, /usage: nfvnode /, 'followed by the usage');
+  }
+});
