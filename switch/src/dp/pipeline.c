@@ -177,7 +177,6 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 
 	for (;;) {
 		const struct flow_prog *prog;
-		struct flow_ctr *fc;
 		struct flow *f;
 
 		w->tctr[table].lookup++;
@@ -212,10 +211,7 @@ run(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct mfc_entry 
 		if (n < MFC_TRACE)
 			trace[n] = f;
 		n++;
-		fc = flow_ctr(f, w->idx);
-		fc->packets++;
-		fc->bytes += len;
-		fc->last_tsc = w->now_tsc;
+		dp_count_entry(w, f, len);
 
 		prog = ATOMIC_LOAD_ACQ(&f->prog);
 		e.flow = f;

@@ -25,23 +25,24 @@ void dp_pipeline(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, stru
 /* A microflow-cache hit (ce: the entry for p's key, valid for gen). */
 void dp_replay(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, const struct mfc_entry *ce, uint32_t gen);
 
-/* Count n packets of `bytes` bytes in all matched by f (flow and table counters) as the
- * table walk would. */
-static inline void dp_count_flow_n(struct dp_ctx *w, struct flow *f, uint32_t n, uint64_t bytes)
+/* A packet of len bytes matched f: this context's counters of the entry (not its table's). */
+static inline void dp_count_entry(struct dp_ctx *w, struct flow *f, uint32_t len)
 {
 	struct flow_ctr *fc = flow_ctr(f, w->idx);
-	struct table_ctr *tc = &w->tctr[f->table_id];
 
-	tc->lookup += n;
-	tc->matched += n;
-	fc->packets += n;
-	fc->bytes += bytes;
+	fc->packets++;
+	fc->bytes += len;
 	fc->last_tsc = w->now_tsc;
 }
 
+/* Count a packet matched by f (flow and table counters) as the table walk would. */
 static inline void dp_count_flow(struct dp_ctx *w, struct flow *f, uint32_t len)
 {
-	dp_count_flow_n(w, f, 1, len);
+	struct table_ctr *tc = &w->tctr[f->table_id];
+
+	tc->lookup++;
+	tc->matched++;
+	dp_count_entry(w, f, len);
 }
 
 /* Count trace[from … to-1] as the table walk would. */
@@ -170,15 +171,11 @@ static inline void dp_replay_fast(struct dp_ctx *w, const struct snapshot *s, st
 static inline int dp_table0_fast(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, struct flow *f)
 {
 	const struct flow_prog *prog;
-	struct flow_ctr *fc;
 
 	if (likely(ATOMIC_LOAD_RLX(&f->fast_flags) != 0)) {
 		if (unlikely(f->out_port == p->in_port))
 			return 0;
-		fc = flow_ctr(f, w->idx);
-		fc->packets++;
-		fc->bytes += rte_pktmbuf_pkt_len(p->m);
-		fc->last_tsc = w->now_tsc;
+		dp_count_entry(w, f, rte_pktmbuf_pkt_len(p->m));
 		/* the line holds no Ethernet addresses (flow.h): their branches go */
 		(void)dp_fast_run(w, s, p, f->fast_flags & ACT_FAST_TCI, f->tci_keep, f->tci_set, f->out_port, NULL,
 				  NULL, 1);
@@ -187,10 +184,7 @@ static inline int dp_table0_fast(struct dp_ctx *w, const struct snapshot *s, str
 	prog = ATOMIC_LOAD_ACQ(&f->prog);
 	if (prog->fast.flags == 0 || prog->fast.out_port == p->in_port)
 		return 0;
-	fc = flow_ctr(f, w->idx);
-	fc->packets++;
-	fc->bytes += rte_pktmbuf_pkt_len(p->m);
-	fc->last_tsc = w->now_tsc;
+	dp_count_entry(w, f, rte_pktmbuf_pkt_len(p->m));
 	(void)dp_fast_exec(w, s, p, &prog->fast, 1);
 	return 1;
 }

@@ -297,13 +297,7 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 				dp_pipeline_from(w, s, &pk[i], ce[i], 0, gen, f);
 		} else if (likely(e->fast.flags != 0)) {
 			fast++;
-			if (likely(e->n == 1 && e->miss_table == MFC_NO_MISS)) {
-				dp_count_flow(w, e->flow0, rte_pktmbuf_pkt_len(pk[i].m));
-				/* dp_fast_build refused an output to the ingress port */
-				(void)dp_fast_exec(w, s, &pk[i], &e->fast, 1);
-			} else {
-				dp_replay_fast(w, s, &pk[i], e);
-			}
+			dp_replay_fast(w, s, &pk[i], e);
 		} else {
 			dp_replay(w, s, &pk[i], e, gen);
 		}
