@@ -328,14 +328,11 @@ function fastActions(b: Uint8Array, from: number, to: number, ctx: ValidationCon
         break;
       }
       case OFPAT.POP_VLAN:
-        if (actionSet || l !== 8 || !zero(b, p + 4, p + 8) || !facts.vlan) return false; // no tag promised: OFPBAC_MATCH_INCONSISTENT
+        if (actionSet || l !== 8 || !zero(b, p + 4, p + 8) || !actionAllowed(facts, 'POP_VLAN')) return false; // OFPBAC_MATCH_INCONSISTENT
         facts.vlan = false;
         break;
-      case OFPAT.DEC_NW_TTL:
-        if (l !== 8 || !zero(b, p + 4, p + 8) || !actionAllowed(facts, 'DEC_NW_TTL')) return false;
-        break;
-      case OFPAT.DEC_MPLS_TTL:
-        if (l !== 8 || !zero(b, p + 4, p + 8) || !actionAllowed(facts, 'DEC_MPLS_TTL')) return false;
+      case OFPAT.DEC_NW_TTL: case OFPAT.DEC_MPLS_TTL:
+        if (l !== 8 || !zero(b, p + 4, p + 8) || !actionAllowed(facts, t === OFPAT.DEC_NW_TTL ? 'DEC_NW_TTL' : 'DEC_MPLS_TTL')) return false;
         break;
       case OFPAT.COPY_TTL_OUT: case OFPAT.COPY_TTL_IN:
         if (l !== 8 || !zero(b, p + 4, p + 8)) return false;
