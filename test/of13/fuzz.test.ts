@@ -23,6 +23,7 @@ import { decode, encode, OfpError, OFPT, OFPMP, type Message } from '../../contr
 import { SAMPLES, sampleKey } from './samples.js';
 import { vectorsDir } from '../helpers.js';
 import { Rng } from '../rng.js';
+import { lengthFieldCandidates } from '../mutate.js';
 
 const SEED = process.env.NFVNODE_FUZZ_SEED !== undefined ? Number(process.env.NFVNODE_FUZZ_SEED) >>> 0 : randomInt(2 ** 32 - 1);
 const SCALE = Math.max(0.01, Number(process.env.NFVNODE_FUZZ_SCALE ?? 1) || 1);
@@ -34,15 +35,6 @@ t.comment(`fuzz seed ${SEED} (replay: ${REPLAY} npx tap dist/test/of13/fuzz.test
 
 interface Seed { name: string; bytes: Uint8Array; lenFields: number[] }
 
-/** Offsets of u16 values that look like TLV/struct length fields (4 ≤ v ≤ bytes left from the TLV start). */
-function lengthFieldCandidates(b: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let o = 8; o + 2 <= b.length; o += 2) {
-    const v = (b[o] << 8) | b[o + 1];
-    if (v >= 4 && v <= b.length - o + 2 && (v % 4 === 0 || v < 64)) out.push(o);
-  }
-  return out;
-}
 const seedOf = (name: string, bytes: Uint8Array): Seed => ({ name, bytes, lenFields: lengthFieldCandidates(bytes) });
 
 const sampleSeeds: Seed[] = SAMPLES.map((m, i) => seedOf(`sample#${i} ${sampleKey(m)}`, encode(m)));

@@ -35,6 +35,7 @@ import { DpdkBackend, type DatapathLike } from '../../switch/agent/dpdk-backend.
 import { RawController } from '../../switch/agent/rawcontroller.js';
 import { SAMPLES, SAMPLE_MATCHES, FRAME64, FRAME64_V6 } from '../of13/samples.js';
 import { Rng } from '../rng.js';
+import { lengthFieldCandidates } from '../mutate.js';
 
 const SEED = process.env.NFVNODE_FUZZ_SEED !== undefined ? Number(process.env.NFVNODE_FUZZ_SEED) >>> 0 : randomInt(2 ** 32 - 1);
 const SCALE = Math.max(0.05, Number(process.env.NFVNODE_FUZZ_SCALE ?? 1) || 1);
@@ -97,15 +98,6 @@ const sampleWires = SAMPLES.map((m) => encode(m));
 
 function setLen(b: Uint8Array): Uint8Array { b[2] = b.length >> 8; b[3] = b.length & 255; return b; }
 
-/** Offsets of u16 values that look like TLV/struct length fields. */
-function lengthFields(b: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let o = 8; o + 2 <= b.length; o += 2) {
-    const v = (b[o] << 8) | b[o + 1];
-    if (v >= 4 && v <= b.length - o + 2 && (v % 4 === 0 || v < 64)) out.push(o);
-  }
-  return out;
-}
 
 /** One mutation of a message; the header length always stays the bytes sent (framing holds). */
 function mutate(r: Rng, src: Uint8Array): Uint8Array {
@@ -117,7 +109,7 @@ function mutate(r: Rng, src: Uint8Array): Uint8Array {
       case 1: { const i = r.range(Math.min(8, b.length - 1), b.length - 1); b[i] = r.pick([0, 0xff, r.int(256)]); break; }
       case 2: if (b.length > 8) b = b.slice(0, r.range(8, b.length - 1)); break;
       case 3: case 4: {
-        const fs = lengthFields(b);
+        const fs = lengthFieldCandidates(b);
         if (fs.length) { const o = r.pick(fs); const v = (b[o] << 8) | b[o + 1]; const nv = r.pick([0, 1, 4, 8, v - 1, v + 1, v + 8, v - 8, 0xffff, r.int(0x10000)]) & 0xffff; b[o] = nv >> 8; b[o + 1] = nv & 255; }
         break;
       }
