@@ -7,6 +7,7 @@
 
 #include "act/compile.h"
 #include "dp/ctx.h"
+#include "dp/depth.h"
 #include "dp/pipeline.h"
 #include "flow.h"
 #include "sw.h"
@@ -183,8 +184,13 @@ static int64_t flow_add(struct ofsw_Switch *sw, uint8_t table_id, uint16_t prior
 		return ofsw_fail(rc, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "out of memory");
 	}
 	flow_cold(f)->slot = slot;
+	f->deep = (uint8_t)((depth_match_deep(&mask) ? FLOW_DEEP_MATCH : 0) | (depth_prog_deep(prog) ? FLOW_DEEP_PROG : 0));
+	if (f->deep)
+		depth_hold(sw); /* before the entry is published (depth.h) */
 	rc = cls_insert(&sw->tables[table_id], f, &value, &mask);
 	if (rc < 0) {
+		if (f->deep)
+			depth_release(sw);
 		handle_release(&sw->handles, slot);
 		flow_free(f);
 		return ofsw_fail(rc, OFPET_FLOW_MOD_FAILED, OFPFMFC_TABLE_FULL, -1, "table %u: %s", table_id,
@@ -264,6 +270,7 @@ OFSW_API int ofsw_Flow_modify(struct ofsw_Switch *sw, int64_t handle, const uint
 {
 	struct flow *f;
 	struct flow_prog *prog, *old;
+	uint8_t deep;
 	int rc;
 
 	ofsw_ok();
@@ -278,9 +285,15 @@ OFSW_API int ofsw_Flow_modify(struct ofsw_Switch *sw, int64_t handle, const uint
 	prog->exposes = prog->apply != NULL && dp_list_exposes(prog->apply);
 	dp_fast_prog(prog);
 	old = f->prog;
+	deep = (uint8_t)((f->deep & FLOW_DEEP_MATCH) | (depth_prog_deep(prog) ? FLOW_DEEP_PROG : 0));
+	if (deep && !f->deep)
+		depth_hold(sw);
 	/* the line's decoded form is prog0's: from now on the new prog's serves (flow.h) */
 	ATOMIC_STORE_RLX(&f->fast_flags, 0);
 	ATOMIC_STORE_REL(&f->prog, prog);
+	if (!deep && f->deep)
+		depth_release(sw);
+	f->deep = deep;
 	if (old != flow_cold(f)->prog0)
 		rcu_defer(&sw->rcu, free, old);
 	if (flags & OFSW_FLOW_RESET_COUNTS) {
@@ -294,6 +307,8 @@ OFSW_API int ofsw_Flow_modify(struct ofsw_Switch *sw, int64_t handle, const uint
 static void flow_unlink(struct ofsw_Switch *sw, struct flow *f)
 {
 	cls_remove(&sw->tables[f->table_id], f);
+	if (f->deep)
+		depth_release(sw);
 	handle_release(&sw->handles, flow_cold(f)->slot);
 	rcu_defer(&sw->rcu, flow_free, f);
 }

@@ -64,7 +64,9 @@ struct flow {
 	uint8_t n_words;
 	uint8_t fast_flags;           /* ACT_FAST | ACT_FAST_TCI of prog0's decoded form, 0: none */
 	uint16_t tci_keep, tci_set;   /* ACT_FAST_TCI: network order */
-	uint16_t _pad;
+	uint8_t deep;                 /* FLOW_DEEP_*: counted in deep_users (dp/depth.h);
+	                               * control thread only */
+	uint8_t _pad;
 	uint32_t out_port;            /* port number, or OFPP_IN_PORT */
 	struct flow_ctr ctr0;         /* worker 0's counters (written by it only) */
 	uint64_t mkey[];              /* key words (st->words) under st->mask: the first
@@ -72,6 +74,8 @@ struct flow {
 };
 
 #define FLOW_LINE_WORDS 2
+#define FLOW_DEEP_MATCH 1u
+#define FLOW_DEEP_PROG 2u
 _Static_assert(sizeof(struct flow_cold) == 64, "flow_cold is one cache line");
 _Static_assert(sizeof(struct flow) + FLOW_LINE_WORDS * sizeof(uint64_t) == 64, "the hot part is one line");
 

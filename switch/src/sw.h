@@ -29,6 +29,7 @@ struct ofsw_Switch {
 	struct rte_mempool *pool;
 	struct rcu rcu;
 	uint32_t gen;                 /* table generation: microflow caches are valid for one */
+	uint32_t deep_users;          /* entries and groups that need the whole key (dp/depth.h) */
 	uint8_t running;              /* workers loop while set */
 	uint8_t started;
 	uint16_t config_flags;        /* OFSW_CONFIG_* */

@@ -75,13 +75,14 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
         const fwdShare = Number(c.rx_packets) ? 1 - Number(c.table_miss_drop + c.pipeline_drop) / Number(c.rx_packets) : 0;
         const hit = Number(c.mfc_hit + c.mfc_miss) ? Number(c.mfc_hit) / Number(c.mfc_hit + c.mfc_miss) : 0;
         const decoded = Number(c.rx_packets) ? Number((c.mfc_fast ?? 0n) + (c.table0_fast ?? 0n)) / Number(c.rx_packets) : 0;
+        const shallow = Number(c.rx_packets) ? Number(c.parse_shallow ?? 0n) / Number(c.rx_packets) : 0;
         log(`nfvnode ${pipeline} ${n} flows: ${r.mpps.map((x) => x.toFixed(2)).join(' ')} Mpps (per CPU-second of the worker ${r.cpuMpps.map((x) => x.toFixed(2)).join(' ')}; ` +
           `it waited for its core ${r.waitShare.map((x) => `${(100 * x).toFixed(0)}%`).join(' ')}); ` +
-          `forwarded ${(100 * fwdShare).toFixed(1)} %, microflow cache hits ${(100 * hit).toFixed(1)} %, flows installed in ${r.installSeconds.toFixed(2)} s`);
+          `forwarded ${(100 * fwdShare).toFixed(1)} %, microflow cache hits ${(100 * hit).toFixed(1)} %, parsed shallow ${(100 * shallow).toFixed(1)} %, flows installed in ${r.installSeconds.toFixed(2)} s`);
         detail[`${pipeline}_${n}`] = {
           samples: r.mpps.map((x) => round(x, 3)), rx_samples: r.rxMpps.map((x) => round(x, 3)),
           cpu_second_samples: r.cpuMpps.map((x) => round(x, 3)), core_wait_share: r.waitShare.map((x) => round(x, 3)),
-          forwarded_share: round(fwdShare, 4), mfc_hit_share: round(hit, 4), decoded_share: round(decoded, 4),
+          forwarded_share: round(fwdShare, 4), mfc_hit_share: round(hit, 4), decoded_share: round(decoded, 4), shallow_share: round(shallow, 4),
         };
         if (fwdShare < 0.99) throw new Error(`nfvnode ${pipeline} ${n}: only ${(100 * fwdShare).toFixed(1)} % forwarded (counters ${JSON.stringify(c, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))})`);
       }

@@ -179,10 +179,17 @@ export interface RandomTablesOptions {
   /** include the BRAS PPPoE match fields (default: when the codec knows them) */
   readonly pppoe?: boolean;
   readonly universe?: Universe;
+  /**
+   * only what a switch can forward from the Ethernet header and one tag: matches on in_port,
+   * metadata, Ethernet addresses, eth_type, VLAN; actions outputs, groups (not select), set-field
+   * of Ethernet/VLAN fields, push/pop VLAN, set-queue (the C datapath's shallow parse,
+   * switch/src/dp/depth.h)
+   */
+  readonly l2Only?: boolean;
 }
 
 /** A match drawn from the universe, prerequisites first, always accepted by checkMatch. */
-export function randomMatch(r: Rng, u: Universe, table: number, pppoe: boolean): OxmField[] {
+export function randomMatch(r: Rng, u: Universe, table: number, pppoe: boolean, l2Only = false): OxmField[] {
   const m: OxmField[] = [];
   if (r.bool(0.4)) m.push({ field: 'in_port', value: r.pick(u.ports) });
   if (table > 0 && r.bool(0.3)) m.push({ field: 'metadata', value: BigInt(r.int(4)), mask: 3n });
@@ -195,6 +202,10 @@ export function randomMatch(r: Rng, u: Universe, table: number, pppoe: boolean):
   if ((vlan === 1 || vlan === 3) && r.bool(0.2)) m.push({ field: 'vlan_pcp', value: r.int(8) });
   let kind = r.int(7);
   if (kind === 5 && !pppoe) kind = 6;
+  if (l2Only) {
+    if (kind < 6) m.push({ field: 'eth_type', value: [0x0800, 0x86dd, 0x0806, 0x8847, 0x88b5, 0x8864][kind]! });
+    return m;
+  }
   switch (kind) {
     case 0: {
       m.push({ field: 'eth_type', value: 0x0800 });
@@ -251,8 +262,8 @@ export function randomMatch(r: Rng, u: Universe, table: number, pppoe: boolean):
   return m;
 }
 
-function randomSetField(r: Rng, u: Universe): Action {
-  const f: OxmField = r.pick<() => OxmField>([
+function randomSetField(r: Rng, u: Universe, l2Only = false): Action {
+  const choices: (() => OxmField)[] = [
     () => ({ field: 'eth_dst', value: r.pick(u.macs) }),
     () => ({ field: 'eth_src', value: r.pick(u.macs) }),
     () => ({ field: 'vlan_vid', value: OFPVID_PRESENT | r.pick(u.vids) }),
@@ -273,7 +284,8 @@ function randomSetField(r: Rng, u: Universe): Action {
     () => ({ field: 'arp_sha', value: r.pick(u.macs) }),
     () => ({ field: 'mpls_label', value: r.pick(u.mplsLabels) }),
     () => ({ field: 'mpls_tc', value: r.int(8) }),
-  ])();
+  ];
+  const f = r.pick(l2Only ? choices.slice(0, 4) : choices)();
   return { type: 'SET_FIELD', field: f };
 }
 
@@ -282,10 +294,14 @@ function randomOutput(r: Rng, u: Universe): Action {
   return { type: 'OUTPUT', port, max_len: port === OFPP.CONTROLLER ? r.pick([0, 64, OFPCML.NO_BUFFER]) : 0 };
 }
 
-function randomAction(r: Rng, u: Universe, groups: readonly number[]): Action {
-  switch (r.int(14)) {
+function randomAction(r: Rng, u: Universe, groups: readonly number[], l2Only = false): Action {
+  const kind = r.int(14);
+  if (l2Only && (kind >= 8 && kind <= 11 || kind === 13)) {
+    return [randomOutput(r, u), { type: 'SET_QUEUE', queue_id: r.int(4) } as Action, { type: 'POP_VLAN' } as Action][kind % 3]!;
+  }
+  switch (kind) {
     case 0: case 1: case 2: return randomOutput(r, u);
-    case 3: case 4: case 5: return randomSetField(r, u);
+    case 3: case 4: case 5: return randomSetField(r, u, l2Only);
     case 6: return { type: 'PUSH_VLAN', ethertype: r.pick([0x8100, 0x88a8]) };
     case 7: return { type: 'POP_VLAN' };
     case 8: return { type: 'PUSH_MPLS', ethertype: 0x8847 };
@@ -297,11 +313,11 @@ function randomAction(r: Rng, u: Universe, groups: readonly number[]): Action {
   }
 }
 
-function randomInstructions(r: Rng, u: Universe, table: number, nTables: number, groups: readonly number[]): Instruction[] {
+function randomInstructions(r: Rng, u: Universe, table: number, nTables: number, groups: readonly number[], l2Only = false): Instruction[] {
   const out: Instruction[] = [];
-  if (r.bool(0.7)) out.push({ type: 'APPLY_ACTIONS', actions: Array.from({ length: r.int(4) }, () => randomAction(r, u, groups)) });
+  if (r.bool(0.7)) out.push({ type: 'APPLY_ACTIONS', actions: Array.from({ length: r.int(4) }, () => randomAction(r, u, groups, l2Only)) });
   if (r.bool(0.1)) out.push({ type: 'CLEAR_ACTIONS' });
-  if (r.bool(0.4)) out.push({ type: 'WRITE_ACTIONS', actions: Array.from({ length: r.range(1, 3) }, () => randomAction(r, u, groups)) });
+  if (r.bool(0.4)) out.push({ type: 'WRITE_ACTIONS', actions: Array.from({ length: r.range(1, 3) }, () => randomAction(r, u, groups, l2Only)) });
   if (r.bool(0.2)) out.push({ type: 'WRITE_METADATA', metadata: BigInt(r.int(4)), metadata_mask: 3n });
   if (table + 1 < nTables && r.bool(0.4)) out.push({ type: 'GOTO_TABLE', table_id: r.range(table + 1, nTables - 1) });
   // the instruction order in a message must not matter (§5.9): shuffle it
@@ -309,13 +325,13 @@ function randomInstructions(r: Rng, u: Universe, table: number, nTables: number,
 }
 
 /** Buckets in action-set order, one action per type, so that 'set' and 'list' agree. */
-function randomBucket(r: Rng, u: Universe, type: number, lowerGroups: readonly number[]): Bucket {
+function randomBucket(r: Rng, u: Universe, type: number, lowerGroups: readonly number[], l2Only = false): Bucket {
   const actions: Action[] = [];
   if (r.bool(0.15)) actions.push({ type: 'POP_VLAN' });
   if (r.bool(0.15)) actions.push({ type: 'PUSH_VLAN', ethertype: 0x8100 });
   if (r.bool(0.3)) actions.push({ type: 'SET_FIELD', field: { field: 'vlan_vid', value: OFPVID_PRESENT | r.pick(u.vids) } });
   if (r.bool(0.3)) actions.push({ type: 'SET_FIELD', field: { field: 'eth_dst', value: r.pick(u.macs) } });
-  if (r.bool(0.2)) actions.push({ type: 'SET_FIELD', field: { field: 'ipv4_src', value: r.pick(u.ipv4) } });
+  if (r.bool(0.2) && !l2Only) actions.push({ type: 'SET_FIELD', field: { field: 'ipv4_src', value: r.pick(u.ipv4) } });
   if (lowerGroups.length && r.bool(0.15)) actions.push({ type: 'GROUP', group_id: r.pick(lowerGroups) });
   else actions.push({ type: 'OUTPUT', port: r.pick([...u.ports, OFPP.IN_PORT, OFPP.CONTROLLER]), max_len: OFPCML.NO_BUFFER });
   return {
@@ -332,6 +348,8 @@ export interface Scenario {
   readonly groupMods: readonly Msg<'GROUP_MOD'>[];
   readonly flowMods: readonly Msg<'FLOW_MOD'>[];
   readonly packets: readonly RandomPacket[];
+  /** drawn with RandomTablesOptions.l2Only */
+  readonly l2Only?: boolean;
   /** ports, dead ports (fast-failover) and the rest of what process() needs */
   readonly processOptions: ProcessOptions & { readonly ports: readonly number[]; readonly dead: ReadonlySet<number> };
 }
@@ -345,16 +363,17 @@ export function randomTables(r: Rng, o: RandomTablesOptions = {}): { groupMods: 
   const groupMods: Msg<'GROUP_MOD'>[] = [];
   const ids: number[] = [];
   for (let id = 1; id <= (o.groups ?? 4); id++) {
-    const type = r.pick([OFPGT.ALL, OFPGT.SELECT, OFPGT.INDIRECT, OFPGT.FF]);
+    const drawn = r.pick([OFPGT.ALL, OFPGT.SELECT, OFPGT.INDIRECT, OFPGT.FF]);
+    const type = o.l2Only && drawn === OFPGT.SELECT ? OFPGT.ALL : drawn; // the select hash reads L3/L4
     const n = type === OFPGT.INDIRECT ? 1 : r.range(1, 3);
-    groupMods.push({ type: 'GROUP_MOD', xid: 0, command: OFPGC.ADD, group_type: type, group_id: id, buckets: Array.from({ length: n }, () => randomBucket(r, u, type, ids)) });
+    groupMods.push({ type: 'GROUP_MOD', xid: 0, command: OFPGC.ADD, group_type: type, group_id: id, buckets: Array.from({ length: n }, () => randomBucket(r, u, type, ids, o.l2Only)) });
     ids.push(id);
   }
   const flowMods: Msg<'FLOW_MOD'>[] = [];
   for (let t = 0; t < nTables; t++) {
     const prios = r.sample(Array.from({ length: 200 }, (_x, i) => (i + 1) * 5), perTable);
     for (const priority of prios) {
-      flowMods.push(fm(t, priority, randomMatch(r, u, t, pppoe), randomInstructions(r, u, t, nTables, ids), r.u32()));
+      flowMods.push(fm(t, priority, randomMatch(r, u, t, pppoe, o.l2Only), randomInstructions(r, u, t, nTables, ids, o.l2Only), r.u32()));
     }
     if (r.bool(0.5)) {
       // a table-miss entry: to the controller, onwards, or drop
@@ -385,7 +404,7 @@ export function randomScenario(seed: number | string, o: RandomTablesOptions & {
   const packets = Array.from({ length: o.packets ?? 32 }, () => randomPacket(r, u));
   const dead = new Set(u.ports.filter(() => r.bool(0.25)));
   return {
-    seed, nTables, groupMods, flowMods, packets,
+    seed, nTables, groupMods, flowMods, packets, ...(o.l2Only ? { l2Only: true } : {}),
     processOptions: { ports: u.ports, dead, live: (p) => !dead.has(p), invalidTtlToController: r.bool(), missSendLen: 128 },
   };
 }

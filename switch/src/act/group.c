@@ -6,6 +6,7 @@
 
 #include "compile.h"
 #include "group.h"
+#include "../dp/depth.h"
 #include "../sw.h"
 
 #define BAD_GROUP(rc, code, off, ...) ofsw_fail((rc), OFPET_GROUP_MOD_FAILED, (code), (int32_t)(off), __VA_ARGS__)
@@ -89,6 +90,15 @@ static int group_build(struct ofsw_Switch *sw, uint32_t id, uint8_t type, const 
 	return 0;
 }
 
+/* g is no longer reachable from the group table: its depth count goes, then g after a grace
+ * period. */
+static void group_unpublished(struct ofsw_Switch *sw, struct group *g)
+{
+	if (depth_group_deep(g))
+		depth_release(sw);
+	rcu_defer(&sw->rcu, group_free, g);
+}
+
 OFSW_API int ofsw_Group_add(struct ofsw_Switch *sw, uint32_t id, uint8_t type, const uint8_t *buckets,
 			    uint32_t len)
 {
@@ -101,8 +111,12 @@ OFSW_API int ofsw_Group_add(struct ofsw_Switch *sw, uint32_t id, uint8_t type, c
 	rc = group_build(sw, id, type, buckets, len, &g);
 	if (rc < 0)
 		return rc;
+	if (depth_group_deep(g))
+		depth_hold(sw); /* before the group is published (dp/depth.h) */
 	rc = hmap_insert(&sw->groups, group_hash(id), g);
 	if (rc < 0) {
+		if (depth_group_deep(g))
+			depth_release(sw);
 		group_free(g);
 		return BAD_GROUP(rc, OFPGMFC_OUT_OF_GROUPS, -1, "group table: %s", strerror(-rc));
 	}
@@ -122,8 +136,10 @@ OFSW_API int ofsw_Group_modify(struct ofsw_Switch *sw, uint32_t id, uint8_t type
 	rc = group_build(sw, id, type, buckets, len, &g);
 	if (rc < 0)
 		return rc;
+	if (depth_group_deep(g))
+		depth_hold(sw);
 	hmap_replace(&sw->groups, group_hash(id), old, g);
-	rcu_defer(&sw->rcu, group_free, old);
+	group_unpublished(sw, old);
 	return 0;
 }
 
@@ -144,7 +160,7 @@ void group_delete_all(struct ofsw_Switch *sw)
 	hmap_foreach(&sw->groups, collect, &q);
 	for (uint32_t i = 0; i < n; i++) {
 		hmap_remove(&sw->groups, group_hash(all[i]->group_id), all[i]);
-		rcu_defer(&sw->rcu, group_free, all[i]);
+		group_unpublished(sw, all[i]);
 	}
 	free(all);
 }
@@ -162,7 +178,7 @@ OFSW_API int ofsw_Group_delete(struct ofsw_Switch *sw, uint32_t id)
 	if (g == NULL)
 		return 0; /* §6.5: deleting a group that does not exist is not an error */
 	hmap_remove(&sw->groups, group_hash(id), g);
-	rcu_defer(&sw->rcu, group_free, g);
+	group_unpublished(sw, g);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #define DP_COUNTERS(X)                                                                    \
 	X(RX_PACKETS, "rx_packets", "packets received by the workers")                    \
+	X(PARSE_SHALLOW, "parse_shallow", "received while no entry, group or meter needed more than the Ethernet header (dp/depth.h)") \
 	X(RX_DROP_PORT_CONFIG, "rx_drop_port_config", "dropped on rx: PORT_DOWN or NO_RECV") \
 	X(MFC_HIT, "mfc_hit", "microflow cache hits")                                     \
 	X(MFC_MISS, "mfc_miss", "microflow cache misses (classified table by table)")     \

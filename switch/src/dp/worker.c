@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "ctx.h"
+#include "depth.h"
 #include "lookahead.h"
 #include "pipeline.h"
 #include "tx.h"
@@ -184,6 +185,7 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0, t0_fast = 0;
 	struct mfc *c = w->mfc;
 	uint64_t hit = 0;
+	bool shallow = depth_shallow(w->sw); /* (dp/depth.h) */
 
 	if (unlikely(ATOMIC_LOAD_RLX(&pt->config) & (OFSW_PC_NO_RECV | OFSW_PC_PORT_DOWN))) {
 		w->ctr[DP_RX_DROP_PORT_CONFIG] += n;
@@ -192,6 +194,8 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 		return;
 	}
 	w->ctr[DP_RX_PACKETS] += n;
+	if (shallow)
+		w->ctr[DP_PARSE_SHALLOW] += n;
 	w->port_memo_no = OFPP_ANY; /* (an output to ANY is refused at install) */
 	w->port_memo_tx = NULL;
 	if (c != NULL && !mfc_use(c, n)) {
@@ -212,8 +216,13 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 			p->in_port = pt->port_no;
 			p->in_dpdk_port = pt->dpdk_id;
 			p->queue_id = 0;
-			p->key_head = (uint8_t)pkt_parse_hash(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
-							      in_port_be, &p->key, &p->lay, &p->hash);
+			if (shallow && pkt_parse_l2(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be,
+						    &p->key, &p->lay, &p->hash))
+				p->key_head = 1;
+			else
+				p->key_head = (uint8_t)pkt_parse_hash(rte_pktmbuf_mtod(m, uint8_t *),
+								      rte_pktmbuf_data_len(m), in_port_be, &p->key,
+								      &p->lay, &p->hash);
 			if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
 				p->hash = m->hash.rss;
 			mfc_prefetch(c, p->hash, p->key_head);
@@ -228,6 +237,9 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 			p->in_dpdk_port = pt->dpdk_id;
 			p->queue_id = 0;
 			p->key_head = 0;
+			if (shallow && pkt_parse_l2(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be,
+						    &p->key, &p->lay, NULL))
+				continue;
 			pkt_parse_inline(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), in_port_be, &p->key,
 					 &p->lay);
 		}

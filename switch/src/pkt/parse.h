@@ -120,6 +120,55 @@ static inline __attribute__((always_inline)) int pkt_parse_fast(const uint8_t *p
 	return 1;
 }
 
+/*
+ * The shallow parse (struct parse_depth in dp/depth.h says when it may be used): only what
+ * the Ethernet header and one 802.1Q tag hold — in_port, vlan_vid, vlan_pcp, eth_type,
+ * eth_dst, eth_src —, every other key field zero, the layout without L3/L4 offsets. For
+ * Ethernet II frames of at least 14 bytes with at most one 802.1Q tag; 0, with nothing
+ * written, for any other frame (the caller parses it whole: a deeper key serves where a
+ * shallow one does, as no installed match or action looks past these fields then).
+ */
+static inline __attribute__((always_inline)) int pkt_parse_l2(const uint8_t *p, uint32_t len, uint32_t in_port_be,
+							      struct key *k, struct pkt_layout *l, uint32_t *hash)
+{
+	uint16_t type, vid_be = 0;
+	uint64_t pcp = 0, w0, w1, w2;
+	uint32_t o = 14;
+
+	if (len < 18)
+		return 0;
+	memcpy(&type, p + 12, 2);
+	if (type == RTE_BE16(0x8100)) {
+		uint16_t tci;
+
+		memcpy(&tci, p + 14, 2);
+		memcpy(&type, p + 16, 2);
+		vid_be = (uint16_t)((tci & RTE_BE16(0x0fff)) | RTE_BE16(OFPVID_PRESENT));
+		pcp = p[14] >> 5;
+		o = 18;
+	}
+	/* another tag, or an 802.3 length: the general parser's */
+	if (type == RTE_BE16(0x8100) || type == RTE_BE16(0x88a8) || type == RTE_BE16(0x9100) ||
+	    rte_be_to_cpu_16(type) < 0x600)
+		return 0;
+	w0 = (uint64_t)in_port_be | (uint64_t)vid_be << 32 | (uint64_t)type << 48;
+	w1 = (pkt_load64(p) & 0xffffffffffffull) | pcp << 48;
+	w2 = pkt_load64(p + 6) & 0xffffffffffffull;
+	*(pkt_v2 *)&k->w[0] = (pkt_v2){ w0, w1 };
+	*(pkt_v2 *)&k->w[2] = (pkt_v2){ w2, 0 };
+#pragma GCC unroll 7
+	for (int i = 4; i < KEY_WORDS; i += 2)
+		*(pkt_v2 *)&k->w[i] = (pkt_v2){ 0, 0 };
+	l->l2_len = (uint16_t)o;
+	l->l3_ofs = 0;
+	l->l4_ofs = 0;
+	l->n_vlan = (uint8_t)(o == 18);
+	l->l3 = L3_NONE;
+	if (hash != NULL)
+		*hash = key_hash_l2(w0, w1, w2);
+	return 1;
+}
+
 /* pkt_parse, and *hash = key_hash(k). Returns 1 when k's words after the head
  * (KEY_HEAD_WORDS) are zero by construction (a plain Ethernet/VLAN/IPv4/TCP-UDP frame),
  * 0 when nothing is known about them. Inline: the worker's parse loop makes no call for
