@@ -182,7 +182,8 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 	struct flow *f0[DP_BURST];
 	struct cls_batch cb;
 	uint8_t idx[DP_BURST];
-	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0, t0_fast = 0;
+	uint32_t in_port_be = rte_cpu_to_be_32(pt->port_no), n_miss = 0, hits = 0, fast = 0, t0_fast = 0,
+		 t0_hit = 0;
 	struct mfc *c = w->mfc;
 	uint64_t hit = 0;
 	bool shallow = depth_shallow(w->sw); /* (dp/depth.h) */
@@ -309,16 +310,16 @@ static void rx_burst(struct dp_ctx *w, const struct snapshot *s, struct port *pt
 				dp_pipeline_from(w, s, &pk[i], ce[i], 0, gen, f);
 		} else if (likely(e->fast.flags != 0)) {
 			fast++;
-			dp_replay_fast(w, s, &pk[i], e);
+			t0_hit += (uint32_t)dp_replay_fast(w, s, &pk[i], e);
 		} else {
 			dp_replay(w, s, &pk[i], e, gen);
 		}
 	}
-	if (t0_fast != 0) {
-		w->tctr[0].lookup += t0_fast;
-		w->tctr[0].matched += t0_fast;
-		w->ctr[DP_TABLE0_FAST] += t0_fast;
-	}
+	/* table 0's lookups and matches that the decoded paths leave to us (dp_table0_fast,
+	 * dp_replay_fast) */
+	w->tctr[0].lookup += t0_fast + t0_hit;
+	w->tctr[0].matched += t0_fast + t0_hit;
+	w->ctr[DP_TABLE0_FAST] += t0_fast;
 	w->ctr[DP_MFC_HIT] += fast;
 	w->ctr[DP_MFC_FAST] += fast;
 }
