@@ -20,7 +20,7 @@ import { createLogger } from './log.js';
 import { loadTopology } from './topology/loader.js';
 import type { Topology } from './topology/schema.js';
 import { runReplay, type ReplayResult } from '../tools/replay/replay.js';
-import { controllerConfig, agentConfig } from '../tools/lab/configs.js';
+import { controllerConfig, agentConfig, selectHashOf } from '../tools/lab/configs.js';
 import { freePort } from '../tools/lab/ovs.js';
 import { startSwitch } from '../switch/embedded.js';
 import { PcapWriter } from '../tools/pcap/writer.js';
@@ -114,7 +114,7 @@ export async function startNode(opts: { stateDir: string; port?: number; once?: 
     // Capture ports have nothing more to replay: null devices; ring ports (NFs) stay.
     let nulls = 0;
     running = await startSwitch(agentConfig(sw, {
-      controllers: [`tcp:127.0.0.1:${port}`],
+      controllers: [`tcp:127.0.0.1:${port}`], selectHash: selectHashOf(topo),
       devargs: (p) => (p.dpdk && !p.dpdk.startsWith('net_pcap') ? p.dpdk : `net_null${100 + nulls++}`),
     }) as never, log);
     const ready = Date.now() + 20_000;

@@ -29,6 +29,7 @@ import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
+import type { SelectHashKind } from './agent/oracle/pipeline.js';
 
 // ------------------------------------------------------------------ library location
 
@@ -84,6 +85,7 @@ const ErrorT = koffi.struct('ofsw_Error', {
 const SwitchParamsT = koffi.struct('ofsw_SwitchParams', {
   eal_args: 'const char *', n_workers: 'uint32_t', n_tables: 'uint32_t', n_mbufs: 'uint32_t',
   rx_desc: 'uint32_t', tx_desc: 'uint32_t', pktin_ring: 'uint32_t', mfc_entries: 'uint32_t',
+  select_hash: 'uint32_t',
 });
 const PortParamsT = koffi.struct('ofsw_PortParams', { devargs: 'const char *', port_no: 'uint32_t', name: 'const char *' });
 const PortInfoT = koffi.struct('ofsw_PortInfo', {
@@ -264,6 +266,8 @@ export interface DatapathParams {
   readonly pktinRing?: number;
   /** microflow cache entries per worker (power of 2, default 8192; 1 disables the cache) */
   readonly mfcEntries?: number;
+  /** what select groups hash (default symmetric_l2l4; see selectHash in agent/oracle/pipeline.ts) */
+  readonly selectHash?: SelectHashKind;
 }
 
 export interface PortParams {
@@ -273,6 +277,8 @@ export interface PortParams {
   readonly name?: string;
 }
 
+/** ofsw_SwitchParams.select_hash (OFSW_SELECT_HASH_* in ofsw.h) */
+export const OFSW_SELECT_HASH: Readonly<Record<SelectHashKind, number>> = { symmetric_l2l4: 0, symmetric_l3l4: 1 };
 export const OFSW_PC = { PORT_DOWN: 1, NO_RECV: 4, NO_FWD: 32, NO_PACKET_IN: 64 } as const;
 export const OFSW_PS = { LINK_DOWN: 1, LIVE: 4 } as const;
 
@@ -388,6 +394,7 @@ export class OfswDatapath {
     const rc = l.Switch_create({
       eal_args: p.ealArgs, n_workers: p.workers ?? 1, n_tables: p.tables ?? 64, n_mbufs: p.mbufs ?? 0,
       rx_desc: p.rxDesc ?? 0, tx_desc: p.txDesc ?? 0, pktin_ring: p.pktinRing ?? 0, mfc_entries: p.mfcEntries ?? 0,
+      select_hash: OFSW_SELECT_HASH[p.selectHash ?? 'symmetric_l2l4'],
     }, out);
     if (rc < 0) fail(l, 'ofsw_Switch_create', rc);
     return new OfswDatapath(l, out[0]);

@@ -13,6 +13,7 @@
  * desc: { dp_desc: "lab switch 1" }
  * echo_interval_ms: 5000
  * dead_after_ms: 15000
+ * select_hash: symmetric_l2l4                # or symmetric_l3l4 (NSOD's select policy)
  * ```
  *
  * A bad file is refused with `FILE:LINE: field: reason`. Relative paths (TLS files, pcap
@@ -70,6 +71,13 @@ export const AgentConfigSchema = z.object({
   }).strict().optional(),
   echo_interval_ms: z.number().int().min(100).default(5000),
   dead_after_ms: z.number().int().min(300).default(15000),
+  /**
+   * What select groups hash, both symmetric: symmetric_l2l4 (Ethernet addresses and type,
+   * then IP/ARP addresses, IP protocol, ports) or symmetric_l3l4 (IP packets: addresses,
+   * protocol and ports only; for docs/nsod.md's select policy). Key: selectHash in
+   * oracle/pipeline.ts.
+   */
+  select_hash: z.enum(['symmetric_l2l4', 'symmetric_l3l4']).default('symmetric_l2l4'),
   /** OFPFMFC_TABLE_FULL beyond this many entries in one table */
   max_entries: z.number().int().min(1).optional(),
 }).strict().superRefine((c, ctx) => {

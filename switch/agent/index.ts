@@ -59,7 +59,7 @@ export async function startAgent(config: AgentConfigInput | AgentConfig, opts: S
   if (!backend) {
     if (cfg.backend.kind === 'oracle') {
       backend = new OracleBackend({
-        nTables: cfg.tables, clock,
+        nTables: cfg.tables, clock, selectHash: cfg.select_hash,
         ports: cfg.ports.map((p) => ({ port_no: p.port_no, ...(p.name ? { name: p.name } : {}), ...(p.hw_addr ? { hw_addr: p.hw_addr.toLowerCase() } : {}) })),
       });
     } else {

@@ -59,6 +59,8 @@ export interface OracleBackendOptions {
   readonly maxFlows?: number;
   readonly bucketActions?: ProcessOptions['bucketActions'];
   readonly experimenter?: ProcessOptions['experimenter'];
+  /** what select groups hash (default symmetric_l2l4) */
+  readonly selectHash?: ProcessOptions['selectHash'];
 }
 
 const zeroPortCounters = () => ({
@@ -339,6 +341,7 @@ export class OracleBackend implements Backend {
       ...o,
       ...(this.opts.bucketActions ? { bucketActions: this.opts.bucketActions } : {}),
       ...(this.opts.experimenter ? { experimenter: this.opts.experimenter } : {}),
+      ...(this.opts.selectHash ? { selectHash: this.opts.selectHash } : {}),
     };
   }
 

@@ -117,7 +117,15 @@ struct ofsw_SwitchParams {
 	uint32_t pktin_ring;     /**< packet-in ring slots per worker, power of 2 (0: 1024) */
 	uint32_t mfc_entries;    /**< microflow cache entries per worker, power of 2 (0: 8192;
 	                          * 1: cache disabled) */
+	uint32_t select_hash;    /**< what select groups hash: OFSW_SELECT_HASH_* (0: L2-L4) */
 };
+
+/** Select-group hash (ofsw_SwitchParams.select_hash); both are symmetric: the two directions
+ * of a connection pick the same bucket. L2_L4 (default) hashes the Ethernet addresses and
+ * type, then the IP or ARP addresses and the IP protocol and ports; L3_L4 leaves the Ethernet
+ * header out of IP packets (for a distributor whose two directions carry different MACs,
+ * docs/nsod.md). The exact key is documented at select_hash in src/act/exec.c. */
+enum { OFSW_SELECT_HASH_L2_L4 = 0, OFSW_SELECT_HASH_L3_L4 = 1 };
 
 /** Create the switch: EAL (first time), packet pool, workers (not yet forwarding). */
 OFSW_API OFSW_NONNULL int ofsw_Switch_create(const struct ofsw_SwitchParams *params,

@@ -34,6 +34,7 @@ struct ofsw_Switch {
 	uint8_t started;
 	uint16_t config_flags;        /* OFSW_CONFIG_* */
 	uint16_t miss_send_len;
+	uint8_t select_hash;          /* OFSW_SELECT_HASH_* */
 	struct cls_table *tables;     /* [n_tables] */
 	struct snapshot *snap;        /* RCU-published */
 	struct port *ports[RTE_MAX_ETHPORTS];

@@ -81,6 +81,8 @@ OFSW_API int ofsw_Switch_create(const struct ofsw_SwitchParams *pp, struct ofsw_
 		return ofsw_fail(-EINVAL, OFPET_NONE, 0, -1, "pktin_ring %u is not a power of 2", pp->pktin_ring);
 	if (pp->mfc_entries != 0 && !pow2(pp->mfc_entries))
 		return ofsw_fail(-EINVAL, OFPET_NONE, 0, -1, "mfc_entries %u is not a power of 2", pp->mfc_entries);
+	if (pp->select_hash > OFSW_SELECT_HASH_L3_L4)
+		return ofsw_fail(-EINVAL, OFPET_NONE, 0, -1, "select_hash %u (0: L2-L4, 1: L3-L4)", pp->select_hash);
 	rc = eal_init_once(pp->eal_args, pp->n_workers);
 	if (rc < 0)
 		return rc;
@@ -97,6 +99,7 @@ OFSW_API int ofsw_Switch_create(const struct ofsw_SwitchParams *pp, struct ofsw_
 	sw->pktin_ring = pp->pktin_ring ? pp->pktin_ring : 1024;
 	sw->mfc_entries = pp->mfc_entries ? pp->mfc_entries : 8192;
 	sw->miss_send_len = 128;
+	sw->select_hash = (uint8_t)pp->select_hash;
 	sw->gen = 1;
 	sw->tsc_hz = rte_get_tsc_hz();
 

@@ -45,7 +45,7 @@ import { oxmDef, OFPFC, OFPP, OFPG, OFPGT, OFP_NO_BUFFER, OFPVID_PRESENT, type M
 import { flowMod, groupMod, applyActions, gotoTable, output } from '../../controller/of13/builders.js';
 import {
   randomScenario, applyScenario, createRng, randomMatch, process as oracle, buildFrame, DEFAULT_UNIVERSE,
-  type Scenario, type ProcessResult, type PacketIn as OPacketIn, type RandomPacket, type FrameSpec, type Rng,
+  type Scenario, type ProcessResult, type PacketIn as OPacketIn, type RandomPacket, type FrameSpec, type Rng, type SelectHashKind,
 } from '../../switch/agent/oracle/index.js';
 
 const EAL = '--no-huge -m 512 --no-pci --log-level=warning';
@@ -219,7 +219,7 @@ async function observe(s: Scenario, changes: readonly Change[], packets: readonl
   for (const inPort of s.processOptions.ports) {
     const frames = packets.filter((p) => p.in_port === inPort).map((p) => p.frame);
     if (frames.length === 0) continue;
-    const dp = OfswDatapath.create({ ealArgs: EAL, workers: 1, mfcEntries: mfcEntriesOf(s) });
+    const dp = OfswDatapath.create({ ealArgs: EAL, workers: 1, mfcEntries: mfcEntriesOf(s), ...(s.processOptions.selectHash ? { selectHash: s.processOptions.selectHash } : {}) });
     try {
       if (s.processOptions.invalidTtlToController) dp.setConfig(OFSW_CONFIG_INVALID_TTL_TO_CONTROLLER, s.processOptions.missSendLen ?? 128);
       for (const g of s.groupMods) dp.addGroup(g.group_id, g.group_type, bucketBytes(g.buckets, g.group_type));
@@ -404,13 +404,13 @@ t.test('C datapath == oracle on random tables, changes and packets', async (t) =
 /** A hand-made scenario: these tables, these packets (each sent twice, so the cache replays). */
 function made(name: string, o: {
   flows: Msg<'FLOW_MOD'>[]; groups?: Msg<'GROUP_MOD'>[]; packets: { in_port: number; spec: FrameSpec }[];
-  dead?: number[]; invalidTtlToController?: boolean; mfcEntries?: number;
+  dead?: number[]; invalidTtlToController?: boolean; mfcEntries?: number; selectHash?: SelectHashKind;
 }): { s: Scenario; packets: RandomPacket[] } {
   const dead = new Set(o.dead ?? []);
   const packets = o.packets.map((p) => ({ frame: buildFrame(p.spec), in_port: p.in_port, spec: p.spec }));
   const s = {
     seed: name, nTables: 4, groupMods: o.groups ?? [], flowMods: o.flows, packets,
-    processOptions: { ports: [1, 2, 3, 4], dead, live: (p: number) => !dead.has(p), invalidTtlToController: o.invalidTtlToController ?? false, missSendLen: 128 },
+    processOptions: { ports: [1, 2, 3, 4], dead, live: (p: number) => !dead.has(p), invalidTtlToController: o.invalidTtlToController ?? false, missSendLen: 128, ...(o.selectHash ? { selectHash: o.selectHash } : {}) },
     mfcEntries: o.mfcEntries ?? 8192,
   } as Scenario & { mfcEntries: number };
   return { s, packets };
@@ -432,6 +432,20 @@ const REGRESSIONS: [string, () => ReturnType<typeof made>][] = [
     packets: Array.from({ length: 40 }, (_x, i) => ({ in_port: 1, spec: udp(i) })),
     dead: [3],
   })],
+  // Ryu's group/01_SELECT_Ether sends IP traffic that differs only in its MAC addresses and
+  // expects it spread: the default hash has the Ethernet addresses, the l3l4 one leaves them
+  // out of IP packets; ARP adds its protocol addresses (01_SELECT_IP's ARP case).
+  ...(['symmetric_l2l4', 'symmetric_l3l4'] as const).map((selectHash): [string, () => ReturnType<typeof made>] => [`select group, ${selectHash}: random MACs, ARP addresses`, () => made(`select-${selectHash}`, {
+    groups: [groupMod({ group_type: OFPGT.SELECT, group_id: 1, buckets: [2, 3].map((port) => ({ weight: 1, watch_port: OFPP.ANY, watch_group: OFPG.ANY, actions: [output(port)] })) })],
+    flows: [flowMod({ priority: 10, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions({ type: 'GROUP', group_id: 1 })] })],
+    packets: Array.from({ length: 48 }, (_x, i) => {
+      const mac = (b: number) => `02:00:00:${(b >> 8).toString(16).padStart(2, '0')}:${(b & 255).toString(16).padStart(2, '0')}:${(i * 37 & 255).toString(16).padStart(2, '0')}`;
+      const eth = { src: mac(i), dst: mac(i + 1000) };
+      if (i % 3 === 2) return { in_port: 1, spec: { ...eth, arp: { op: 1, sha: eth.src, spa: `10.0.0.${i}`, tha: eth.dst, tpa: `10.0.1.${255 - i}` } } };
+      return { in_port: 1, spec: { ...eth, ...(i % 3 === 0 ? { ipv4: { src: '10.0.0.1', dst: '10.0.0.2', l4: { proto: 'tcp' as const, src: 1, dst: 2 } } } : { ipv6: { src: '::1', dst: '::2', l4: { proto: 'udp' as const, src: 1, dst: 2 } } }) } };
+    }),
+    selectHash,
+  })]),
   // push_mpls took the new label's TTL from a version nibble of a non-IP payload.
   ['push MPLS onto a non-IP frame: TTL 0, whatever the payload looks like', () => made('push-mpls', {
     flows: [flowMod({ priority: 10, match: [{ field: 'eth_type', value: 0x88b5 }], instructions: [applyActions({ type: 'PUSH_MPLS', ethertype: 0x8847 }, output(2))] })],

@@ -21,7 +21,7 @@ import {
 import { flowMod, applyActions, gotoTable, output, groupMod } from '../../controller/of13/builders.js';
 import { FlowTables } from '../../switch/agent/flowtable.js';
 import {
-  parsePacket, dissect, matches, process, packetOut, buildFrame, selectHash, fnv1a32, selectBucket,
+  parsePacket, dissect, matches, process, packetOut, buildFrame, selectHash, fnv1a32, fmix32, selectBucket, type SelectHashKind,
   createRng, randomPacket, randomScenario, applyScenario, ActionSet,
   type FrameSpec, type ProcessOptions, type ProcessResult,
 } from '../../switch/agent/oracle/index.js';
@@ -430,14 +430,24 @@ t.test('group ALL clones; INDIRECT; buckets cannot change the pipeline packet; c
 t.test('group SELECT: symmetric documented hash, weights, dead buckets skipped', (tt) => {
   tt.equal(fnv1a32(new Uint8Array(0)), 0x811c9dc5, 'FNV-1a offset basis');
   tt.equal(fnv1a32(new TextEncoder().encode('a')), 0xe40c292c, 'FNV-1a("a")');
-  const pkt = (src: string, dst: string, sp: number, dp: number) => buildFrame({ ipv4: { src, dst, l4: { proto: 'tcp', src: sp, dst: dp } } });
-  const h = (f: Uint8Array) => selectHash(dissect(f, 1).values);
+  tt.equal(fmix32(1), 0x514e28b7, 'fmix32(1) (MurmurHash3 finaliser)');
+  const key = (b: Uint8Array) => fmix32(fnv1a32(b));
+  const pkt = (src: string, dst: string, sp: number, dp: number, mac = { src: A.b, dst: A.a }) => buildFrame({ ...mac, ipv4: { src, dst, l4: { proto: 'tcp', src: sp, dst: dp } } });
+  const h = (f: Uint8Array, kind?: SelectHashKind) => selectHash(dissect(f, 1).values, kind);
   const fwd = pkt('10.0.0.2', '10.0.0.1', 80, 40000);
-  const key = Uint8Array.of(10, 0, 0, 1, 10, 0, 0, 2, 6, 0, 80, 0x9c, 0x40);
-  tt.equal(h(fwd), fnv1a32(key), 'key: min addr, max addr, proto, min port, max port');
-  tt.equal(h(fwd), h(pkt('10.0.0.1', '10.0.0.2', 40000, 80)), 'symmetric');
-  const arp = buildFrame({ src: A.b, dst: A.a, arp: { op: 1, sha: A.b, spa: '1.1.1.1', tha: A.a, tpa: '2.2.2.2' } });
-  tt.equal(h(arp), fnv1a32(Uint8Array.of(2, 0, 0, 0, 0, 0x0a, 2, 0, 0, 0, 0, 0x0b, 0x08, 0x06)), 'non-IP key: MACs and ethertype');
+  const macs = [2, 0, 0, 0, 0, 0x0a, 2, 0, 0, 0, 0, 0x0b];
+  const l3l4 = [10, 0, 0, 1, 10, 0, 0, 2, 6, 0, 80, 0x9c, 0x40];
+  tt.equal(h(fwd), key(Uint8Array.from([...macs, 0x08, 0x00, ...l3l4])), 'default key: min MAC, max MAC, ethertype, min addr, max addr, proto, min port, max port');
+  tt.equal(h(fwd, 'symmetric_l3l4'), key(Uint8Array.from(l3l4)), 'l3l4 key: min addr, max addr, proto, min port, max port');
+  const back = pkt('10.0.0.1', '10.0.0.2', 40000, 80, { src: A.a, dst: A.b });
+  tt.equal(h(fwd), h(back), 'symmetric');
+  tt.equal(h(fwd, 'symmetric_l3l4'), h(back, 'symmetric_l3l4'), 'l3l4 symmetric');
+  const routed = pkt('10.0.0.1', '10.0.0.2', 40000, 80, { src: '02:00:00:00:00:0c', dst: A.b });
+  tt.not(h(fwd), h(routed), 'default: other MAC addresses, another hash');
+  tt.equal(h(fwd, 'symmetric_l3l4'), h(routed, 'symmetric_l3l4'), 'l3l4: the MAC addresses do not count (a routed return path)');
+  const arp = buildFrame({ src: A.b, dst: A.a, arp: { op: 1, sha: A.b, spa: '2.2.2.2', tha: A.a, tpa: '1.1.1.1' } });
+  tt.equal(h(arp), key(Uint8Array.from([...macs, 0x08, 0x06, 1, 1, 1, 1, 2, 2, 2, 2])), 'ARP key: MACs, ethertype, protocol addresses');
+  tt.equal(h(arp, 'symmetric_l3l4'), key(Uint8Array.from([...macs, 0x08, 0x06])), 'l3l4 ARP key: MACs and ethertype');
   const v6 = buildFrame({ ipv6: { src: '::2', dst: '::1', l4: { proto: 'udp', src: 9, dst: 7 } } });
   tt.equal(h(v6), h(buildFrame({ ipv6: { src: '::1', dst: '::2', l4: { proto: 'udp', src: 7, dst: 9 } } })), 'IPv6 symmetric');
 

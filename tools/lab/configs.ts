@@ -79,6 +79,19 @@ export interface AgentConfigOptions {
   readonly workers?: number;
   /** OFPMP_DESC dp_desc (default: the switch name) */
   readonly description?: string;
+  /** what select groups hash (default: the agent's, symmetric_l2l4); see selectHashOf */
+  readonly selectHash?: 'symmetric_l2l4' | 'symmetric_l3l4';
+}
+
+/**
+ * The select-group hash a topology's switches need: NSOD's `select` policy keeps both
+ * directions of a routed connection on one NF instance, and their Ethernet addresses differ
+ * per direction, so its groups hash addresses, protocol and ports only (docs/nsod.md);
+ * without such a service, the default (Open vSwitch's symmetric hash, Ethernet addresses
+ * included).
+ */
+export function selectHashOf(topo: Topology): 'symmetric_l3l4' | undefined {
+  return topo.services.some((s) => s.policy === 'select') ? 'symmetric_l3l4' : undefined;
 }
 
 /** DPDK devargs of a topology port as the topology describes it. */
@@ -94,6 +107,7 @@ export function agentConfig(sw: TopologySwitch, o: AgentConfigOptions): Record<s
     datapath_id: dpidText(sw),
     controllers: [...o.controllers],
     tables: 64,
+    ...(o.selectHash ? { select_hash: o.selectHash } : {}),
     backend: { kind: 'dpdk', eal_args: o.ealArgs ?? DEFAULT_EAL_ARGS, workers: o.workers ?? 1 },
     desc: { dp_desc: o.description ?? sw.name },
     ports: sw.ports.map((p, i) => ({ port_no: p.no, name: p.name.slice(0, 15), devargs: dev(p, i) })),

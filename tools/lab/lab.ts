@@ -40,7 +40,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { loadTopology, TopologyError } from '../../controller/topology/loader.js';
 import type { Topology, TopologySwitch } from '../../controller/topology/schema.js';
 import { libraryPath } from '../../switch/bindings.js';
-import { agentConfig, controllerConfig, dpidText } from './configs.js';
+import { agentConfig, controllerConfig, dpidText, selectHashOf } from './configs.js';
 import { planPeer, vlanIfname, type PeerPlan } from './peers.js';
 import { defaultRunDir, readState, statePath, writeState, type LabProcess, type LabState } from './state.js';
 import {
@@ -440,7 +440,7 @@ async function build(
   const procs: [TopologySwitch, LabProcess][] = [];
   for (const s of starting) {
     const cfgFile = path.join(runDir, `switch-${s.name}.yaml`);
-    writeFileSync(cfgFile, `# written by nfvnode lab up for ${topologyFile}\n` + stringify(agentConfig(s, { controllers: ctl.targets, description: `${s.name} (lab ${topo.name})` })));
+    writeFileSync(cfgFile, `# written by nfvnode lab up for ${topologyFile}\n` + stringify(agentConfig(s, { controllers: ctl.targets, description: `${s.name} (lab ${topo.name})`, selectHash: selectHashOf(topo) })));
     const log = path.join(runDir, `switch-${s.name}.log`);
     const command = inNs(s.netns ?? null, [process.execPath, bin, 'switch', '--config', cfgFile]);
     const bg = spawnBackground(command[0], command.slice(1), log, env);

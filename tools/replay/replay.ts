@@ -39,7 +39,7 @@ import type { AgentConfig, AgentConfigInput } from '../../switch/agent/config.js
 import { DpdkBackend } from '../../switch/agent/dpdk-backend.js';
 import { OfswDatapath, libraryPath } from '../../switch/bindings.js';
 import { LINKTYPE_ETHERNET } from '../pcap/writer.js';
-import { agentConfig, controllerConfig, dpidText, pickSwitch, DEFAULT_EAL_ARGS } from '../lab/configs.js';
+import { agentConfig, controllerConfig, dpidText, pickSwitch, selectHashOf, DEFAULT_EAL_ARGS } from '../lab/configs.js';
 import { pcapSummary, writeEmptyPcap, PcapFileError } from './pcapfile.js';
 
 export const REPLAY_HELP = `usage: nfvnode replay --topology FILE --in PORT=CAPTURE.pcap [--in …] --out DIR
@@ -267,7 +267,7 @@ export async function runReplay(o: ReplayOptions, io: ReplayIo = consoleIo): Pro
 
     const createBackend = (c: AgentConfig) => {
       if (c.backend.kind !== 'dpdk') throw new Error('replay runs the DPDK datapath');
-      dp = OfswDatapath.create({ ealArgs: c.backend.eal_args, workers: c.backend.workers, tables: c.tables });
+      dp = OfswDatapath.create({ ealArgs: c.backend.eal_args, workers: c.backend.workers, tables: c.tables, selectHash: c.select_hash });
       for (const p of c.ports) dp.addPort({ devargs: p.devargs!, portNo: p.port_no, ...(p.name ? { name: p.name } : {}) });
       // not started: forwarding begins once the flows are in
       return new DpdkBackend(dp, { nTables: c.tables });
@@ -279,7 +279,7 @@ export async function runReplay(o: ReplayOptions, io: ReplayIo = consoleIo): Pro
     try {
       agent = await startAgent(agentConfig(sw, {
         controllers: [`tcp:127.0.0.1:${port}`], devargs, ealArgs: o.ealArgs ?? DEFAULT_EAL_ARGS, workers: o.workers ?? 1,
-        description: `${sw.name} (nfvnode replay)`,
+        description: `${sw.name} (nfvnode replay)`, selectHash: selectHashOf(topo),
       }) as unknown as AgentConfigInput, { createBackend, log });
     } catch (e) {
       if (dp) { dp.destroy(); destroyed = true; }

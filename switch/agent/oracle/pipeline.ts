@@ -73,6 +73,8 @@ export interface ProcessOptions {
   readonly missSendLen?: number;
   /** how bucket actions run: 'set' (OpenFlow 1.3 §7.3.4.2, default) or 'list' (Open vSwitch) */
   readonly bucketActions?: 'set' | 'list';
+  /** what select groups hash (default symmetric_l2l4, see selectHash) */
+  readonly selectHash?: SelectHashKind;
   /** update table, flow and group counters (and idle time) as the datapath would */
   readonly count?: boolean;
   readonly nowNs?: bigint;
@@ -158,6 +160,12 @@ export function fnv1a32(bytes: Uint8Array): number {
   for (const x of bytes) h = Math.imul(h ^ x, FNV_PRIME) >>> 0;
   return h >>> 0;
 }
+/** MurmurHash3's 32-bit finaliser: every input bit reaches every output bit. */
+export function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
 const bigBytes = (x: bigint, n: number) => {
   const out = new Uint8Array(n);
   for (let i = n - 1; i >= 0; i--) { out[i] = Number(x & 0xffn); x >>= 8n; }
@@ -168,36 +176,50 @@ function cmpBytes(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+/** What select groups hash (switch configuration `select_hash`, docs/nsod.md). */
+export type SelectHashKind = 'symmetric_l2l4' | 'symmetric_l3l4';
+
 /**
- * The select-group hash: symmetric (both directions of a flow pick the same bucket) and
- * deterministic. Key bytes, then FNV-1a 32:
- * - IPv4 / IPv6 packets: min(src, dst) ‖ max(src, dst) (4 or 16 bytes each, compared as
- *   big-endian bytes) ‖ ip_proto (1 byte) ‖ for TCP/UDP/SCTP with ports: min(sport, dport)
- *   ‖ max(sport, dport) (2 bytes each, big-endian), else nothing more;
- * - any other packet: min(eth_src, eth_dst) ‖ max(…) (6 bytes each) ‖ eth_type (2 bytes).
- * Fields are taken from the packet as it is when the group runs.
+ * The select-group hash: symmetric (both directions of a connection pick the same bucket, as
+ * Open vSwitch's symmetric hashes) and deterministic. Key bytes, then FNV-1a 32; a pair is
+ * written min ‖ max, compared as big-endian bytes:
+ * - symmetric_l2l4 (default): the eth_src/eth_dst pair (6 bytes each) ‖ eth_type (2 bytes),
+ *   then for IPv4 / IPv6 packets the L3/L4 part, for ARP the arp_spa/arp_tpa pair (4 bytes
+ *   each), for other packets nothing more;
+ * - symmetric_l3l4: IPv4 / IPv6 packets the L3/L4 part alone (a distributor whose two
+ *   directions carry different MAC addresses, docs/nsod.md); other packets the eth pair ‖
+ *   eth_type.
+ * The L3/L4 part: the address pair (4 or 16 bytes each) ‖ ip_proto (1 byte) ‖ for TCP/UDP/
+ * SCTP with ports the port pair (2 bytes each), else nothing more.
+ * Fields are taken from the packet as it is when the group runs. The result is fmix32 of
+ * FNV-1a 32 of the key: FNV-1a's lowest bit alone is the parity of the key bytes' lowest
+ * bits, and selectBucket takes hash % total weight.
  */
-export function selectHash(values: ReadonlyMap<string, bigint>): number {
+export function selectHash(values: ReadonlyMap<string, bigint>, kind: SelectHashKind = 'symmetric_l2l4'): number {
   const parts: Uint8Array[] = [];
   const pair = (a: Uint8Array, b: Uint8Array) => (cmpBytes(a, b) <= 0 ? parts.push(a, b) : parts.push(b, a));
+  const field = (name: string, n: number) => bigBytes(values.get(name) ?? 0n, n);
   const v4 = values.get('ipv4_src') !== undefined;
   const v6 = values.get('ipv6_src') !== undefined;
+  if (!((v4 || v6) && kind === 'symmetric_l3l4')) {
+    pair(field('eth_src', 6), field('eth_dst', 6));
+    parts.push(field('eth_type', 2));
+  }
   if (v4 || v6) {
     const n = v4 ? 4 : 16;
     const p = v4 ? 'ipv4' : 'ipv6';
-    pair(bigBytes(values.get(`${p}_src`)!, n), bigBytes(values.get(`${p}_dst`)!, n));
+    pair(field(`${p}_src`, n), field(`${p}_dst`, n));
     const proto = Number(values.get('ip_proto') ?? 0n);
     parts.push(Uint8Array.of(proto));
     const l4 = proto === IPPROTO.TCP ? 'tcp' : proto === IPPROTO.UDP ? 'udp' : proto === IPPROTO.SCTP ? 'sctp' : undefined;
-    if (l4 && values.has(`${l4}_src`)) pair(bigBytes(values.get(`${l4}_src`)!, 2), bigBytes(values.get(`${l4}_dst`)!, 2));
-  } else {
-    pair(bigBytes(values.get('eth_src') ?? 0n, 6), bigBytes(values.get('eth_dst') ?? 0n, 6));
-    parts.push(bigBytes(values.get('eth_type') ?? 0n, 2));
+    if (l4 && values.has(`${l4}_src`)) pair(field(`${l4}_src`, 2), field(`${l4}_dst`, 2));
+  } else if (values.has('arp_spa') && kind === 'symmetric_l2l4') {
+    pair(field('arp_spa', 4), field('arp_tpa', 4));
   }
   const key = new Uint8Array(parts.reduce((s, x) => s + x.length, 0));
   let o = 0;
   for (const x of parts) { key.set(x, o); o += x.length; }
-  return fnv1a32(key);
+  return fmix32(fnv1a32(key));
 }
 
 /**
@@ -365,7 +387,7 @@ class Run {
       case OFPGT.ALL: g.buckets.forEach((_b, i) => run(i)); return;
       case OFPGT.INDIRECT: if (g.buckets.length) run(0); return;
       case OFPGT.SELECT: {
-        const i = selectBucket(this.groups, g, selectHash(p.d.values), this.live);
+        const i = selectBucket(this.groups, g, selectHash(p.d.values, this.o.selectHash), this.live);
         if (i >= 0) run(i);
         return;
       }

@@ -405,7 +405,11 @@ export function randomScenario(seed: number | string, o: RandomTablesOptions & {
   const dead = new Set(u.ports.filter(() => r.bool(0.25)));
   return {
     seed, nTables, groupMods, flowMods, packets, ...(o.l2Only ? { l2Only: true } : {}),
-    processOptions: { ports: u.ports, dead, live: (p) => !dead.has(p), invalidTtlToController: r.bool(), missSendLen: 128 },
+    processOptions: {
+      ports: u.ports, dead, live: (p) => !dead.has(p), invalidTtlToController: r.bool(), missSendLen: 128,
+      // drawn last, so that the rest of a seed's scenario is what it was before the choice existed
+      selectHash: r.bool() ? 'symmetric_l3l4' : 'symmetric_l2l4',
+    },
   };
 }
 

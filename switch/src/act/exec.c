@@ -115,10 +115,16 @@ static bool group_live(const struct exec *e, uint32_t group_id, int depth)
 /*
  * The select-group hash, the one the pipeline oracle specifies (switch/agent/oracle/
  * pipeline.ts selectHash), so that the datapath and the oracle pick the same bucket: FNV-1a
- * 32 over min(src, dst) ‖ max(src, dst) of the IPv4 or IPv6 addresses (big-endian bytes) ‖
- * ip_proto ‖ for TCP/UDP/SCTP with ports min(sport, dport) ‖ max(sport, dport); for other
- * packets min(eth_src, eth_dst) ‖ max(…) ‖ eth_type. Symmetric: both directions of a flow
- * hash alike. Fields as the packet is when the group runs.
+ * 32 over a key that is symmetric (both directions of a connection hash alike, as Open
+ * vSwitch's symmetric hashes), each pair written min ‖ max (compared as big-endian bytes):
+ *   L2_L4 (default): eth_src/eth_dst pair ‖ eth_type, then for IPv4/IPv6 the L3/L4 part
+ *     below, for ARP the arp_spa/arp_tpa pair, for other packets nothing more;
+ *   L3_L4: IPv4/IPv6 packets the L3/L4 part alone; other packets eth pair ‖ eth_type.
+ * L3/L4 part: the IPv4 or IPv6 address pair ‖ ip_proto ‖ for TCP/UDP/SCTP with ports the
+ * port pair. Fields as the packet is when the group runs. The FNV-1a result then goes
+ * through MurmurHash3's 32-bit finaliser (fmix32): alone, FNV-1a's lowest bit is the parity
+ * of the key bytes' lowest bits, and select_bucket takes hash % total weight, so two buckets
+ * split on one bit of each byte (random MACs differing elsewhere stayed on one bucket).
  */
 static inline uint32_t fnv1a(uint32_t h, const void *v, size_t n)
 {
@@ -140,23 +146,44 @@ static uint32_t fnv1a_pair(uint32_t h, const void *a, const void *b, size_t n)
 	return fnv1a(fnv1a(h, a, n), b, n);
 }
 
-static uint32_t select_hash(const struct pkt *p)
+static inline uint32_t fmix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	return h ^ (h >> 16);
+}
+
+static uint32_t hash_l3_l4(uint32_t h, const struct pkt *p)
 {
 	const struct key *k = &p->key;
+
+	if (p->lay.l3 == L3_IPV4)
+		h = fnv1a_pair(h, &k->ipv4_src, &k->ipv4_dst, 4);
+	else
+		h = fnv1a_pair(h, k->ipv6_src, k->ipv6_dst, 16);
+	h = fnv1a(h, &k->ip_proto, 1);
+	if ((k->ip_proto == 6 || k->ip_proto == 17 || k->ip_proto == 132) && p->lay.l4_ofs != 0)
+		h = fnv1a_pair(h, &k->tp_src, &k->tp_dst, 2);
+	return h;
+}
+
+static uint32_t select_hash(const struct pkt *p, uint8_t mode)
+{
+	const struct key *k = &p->key;
+	bool ip = p->lay.l3 == L3_IPV4 || p->lay.l3 == L3_IPV6;
 	uint32_t h = 0x811c9dc5u;
 
-	if (p->lay.l3 == L3_IPV4 || p->lay.l3 == L3_IPV6) {
-		if (p->lay.l3 == L3_IPV4)
-			h = fnv1a_pair(h, &k->ipv4_src, &k->ipv4_dst, 4);
-		else
-			h = fnv1a_pair(h, k->ipv6_src, k->ipv6_dst, 16);
-		h = fnv1a(h, &k->ip_proto, 1);
-		if ((k->ip_proto == 6 || k->ip_proto == 17 || k->ip_proto == 132) && p->lay.l4_ofs != 0)
-			h = fnv1a_pair(h, &k->tp_src, &k->tp_dst, 2);
-		return h;
-	}
+	if (ip && mode == OFSW_SELECT_HASH_L3_L4)
+		return fmix32(hash_l3_l4(h, p));
 	h = fnv1a_pair(h, k->eth_src, k->eth_dst, 6);
-	return fnv1a(h, &k->eth_type, 2);
+	h = fnv1a(h, &k->eth_type, 2);
+	if (ip)
+		h = hash_l3_l4(h, p);
+	else if (p->lay.l3 == L3_ARP && mode == OFSW_SELECT_HASH_L2_L4)
+		h = fnv1a_pair(h, &k->ipv4_src, &k->ipv4_dst, 4);   /* arp_spa, arp_tpa (key.h) */
+	return fmix32(h);
 }
 
 /* Among the live buckets of non-zero weight, in bucket order, the one whose cumulative
@@ -233,7 +260,7 @@ static void exec_group(struct exec *e, uint32_t group_id)
 		bucket_run(e, g, 0, len);
 		return;
 	case OFPGT_SELECT: {
-		int sel = select_bucket(e, g, select_hash(e->p));
+		int sel = select_bucket(e, g, select_hash(e->p, e->w->sw->select_hash));
 
 		if (sel >= 0)
 			bucket_run(e, g, (uint32_t)sel, len);
