@@ -11,7 +11,10 @@
  * Rates are the median of REPS windows of the forwarded packet counter (the output port's tx
  * counter) after a warm-up, in Mpps, as the shared recipe takes them; `*_best` is the best
  * window of each, for all three alike (on a shared machine other processes only ever take
- * cycles away). For nfvnode the detail also gives the rate per CPU-second of the worker and
+ * cycles away). nfvnode's NSOD pipeline and testpmd take turns: for each flow count, REPS
+ * rounds of one nfvnode window then one testpmd run, so that what the machine does
+ * meanwhile (this one's testpmd rate moves by 15 % over minutes) falls on both alike;
+ * `share_of_testpmd_io_rounds` is the median of the rounds' own ratios. For nfvnode the detail also gives the rate per CPU-second of the worker and
  * the share of each window it waited for its core (its schedstat). The last line:
  *   {"bench":"datapath","mpps":{"1":…,"1000":…,"100000":…},"ovs_dpdk_mpps":{…},
  *    "testpmd_io_mpps":{…},"four_table_mpps":{…}, …}
@@ -26,7 +29,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCaptures, pcapPackets, runOvsDpdk, runTestpmd, median, type PeerResult } from './datapath/peers.js';
-import { measureNfvnode, EAL_ARGS } from './datapath/nfvnode.js';
+import { measureNfvnode, EAL_ARGS, type NfvnodeResult } from './datapath/nfvnode.js';
 import type { Pipeline } from './datapath/flows.js';
 import type { BenchArgs } from './util.js';
 
@@ -38,6 +41,16 @@ const opt = (args: BenchArgs, name: string): string | undefined => {
   return a?.slice(name.length + 3);
 };
 const round = (x: number | null | undefined, d = 2): number | null => (x === null || x === undefined ? null : +x.toFixed(d));
+
+/** The windows of several one-window runs as one result (counters: summed). */
+function joinWindows(rs: readonly NfvnodeResult[]): NfvnodeResult {
+  const counters: Record<string, bigint> = {};
+  for (const r of rs) for (const [k, v] of Object.entries(r.counters)) counters[k] = (counters[k] ?? 0n) + v;
+  return {
+    mpps: rs.flatMap((r) => r.mpps), rxMpps: rs.flatMap((r) => r.rxMpps), cpuMpps: rs.flatMap((r) => r.cpuMpps),
+    waitShare: rs.flatMap((r) => r.waitShare), installSeconds: Math.max(...rs.map((r) => r.installSeconds)), counters,
+  };
+}
 
 export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   if (args.rest.includes('--help')) {
@@ -57,18 +70,52 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   await ensureCaptures(recipeDir, captureDir, flows, log);
   const out: Record<string, unknown> = { bench: 'datapath', frame_bytes: 64, flows, reps, measure_seconds: measure };
 
+  const recipe = { recipeDir, captureDir, flows, reps: args.quick ? 1 : 3, log };
+  const tpWarm = args.quick ? 1 : 3, tpMeasure = args.quick ? 1 : 10;
+  const peer = (name: string, key: string, r: PeerResult) => {
+    if (r.error) { log(`${name}: ${r.error}`); out[`${name}_error`] = r.error; }
+    out[key] = Object.fromEntries(Object.entries(r.mpps).map(([k, v]) => [k, round(v)]));
+    out[`${key}_best`] = Object.fromEntries(Object.entries(r.samples).map(([k, v]) => [k, v.length ? round(Math.max(...v)) : null]));
+  };
+  const wanted = new Set((opt(args, 'pipelines') ?? 'nsod,four').split(','));
+  const pipelines = ([['nsod', 'mpps'], ['four', 'four_table_mpps']] as [Pipeline, string][]).filter(([p]) => wanted.has(p));
+  /** One flow count of one pipeline: reps windows in one datapath (or one, for a round). */
+  const nfvnodeAt = (pipeline: Pipeline, n: number, windows: number) => measureNfvnode({
+    pipeline, flows: n, pcap: path.join(captureDir, `flows_${n}.pcap`), pcapPackets: pcapPackets(path.join(captureDir, `flows_${n}.pcap`)),
+    warmSeconds: warm, measureSeconds: measure, reps: windows, ...(mfc ? { mfcEntries: Number(mfc) } : {}),
+  });
+  // nfvnode NSOD and testpmd in alternation (see the header), when both are measured
+  const alternate = only.has('nfvnode') && only.has('testpmd') && wanted.has('nsod');
+  const nsodRounds = new Map<number, NfvnodeResult[]>();
+  if (alternate) {
+    const tp: PeerResult = { mpps: {}, samples: Object.fromEntries(flows.map((n) => [String(n), [] as number[]])) };
+    const errors: string[] = [];
+    const roundShares: Record<string, number[]> = {};
+    for (const n of flows) {
+      const rs: NfvnodeResult[] = [];
+      roundShares[String(n)] = [];
+      for (let r = 0; r < reps; r++) {
+        const ours = await nfvnodeAt('nsod', n, 1);
+        rs.push(ours);
+        const theirs = await runTestpmd({ ...recipe, flows: [n], reps: 1, warmSeconds: tpWarm, measureSeconds: tpMeasure });
+        if (theirs.error) errors.push(theirs.error);
+        const t = theirs.samples[String(n)] ?? [];
+        tp.samples[String(n)]!.push(...t);
+        if (t.length && ours.mpps.length) roundShares[String(n)]!.push(ours.mpps[0]! / t[0]!);
+        log(`round ${r + 1}/${reps}, ${n} flows: nfvnode NSOD ${ours.mpps[0]?.toFixed(2)}, testpmd io ${t[0]?.toFixed(2) ?? '-'} Mpps`);
+      }
+      nsodRounds.set(n, rs);
+    }
+    peer('testpmd', 'testpmd_io_mpps', { ...tp, mpps: Object.fromEntries(Object.entries(tp.samples).map(([k, v]) => [k, median(v)])), ...(errors.length ? { error: errors[0] } : {}) });
+    out.share_of_testpmd_io_rounds = Object.fromEntries(Object.entries(roundShares).map(([k, v]) => [k, round(median(v))]));
+  }
+
   if (only.has('nfvnode')) {
-    const wanted = new Set((opt(args, 'pipelines') ?? 'nsod,four').split(','));
-    const pipelines = ([['nsod', 'mpps'], ['four', 'four_table_mpps']] as [Pipeline, string][]).filter(([p]) => wanted.has(p));
     const detail: Record<string, unknown> = {};
     for (const [pipeline, key] of pipelines) {
       const res: Record<string, number | null> = {}, best: Record<string, number | null> = {};
       for (const n of flows) {
-        const pcap = path.join(captureDir, `flows_${n}.pcap`);
-        const r = await measureNfvnode({
-          pipeline, flows: n, pcap, pcapPackets: pcapPackets(pcap), warmSeconds: warm, measureSeconds: measure, reps,
-          ...(mfc ? { mfcEntries: Number(mfc) } : {}),
-        });
+        const r = pipeline === 'nsod' && nsodRounds.has(n) ? joinWindows(nsodRounds.get(n)!) : await nfvnodeAt(pipeline, n, reps);
         res[String(n)] = round(median(r.mpps));
         best[String(n)] = round(Math.max(...r.mpps));
         const c = r.counters;
@@ -92,14 +139,8 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     out.nfvnode_detail = detail;
     out.nfvnode_eal = EAL_ARGS;
   }
-  const recipe = { recipeDir, captureDir, flows, reps: args.quick ? 1 : 3, log };
-  const peer = (name: string, key: string, r: PeerResult) => {
-    if (r.error) { log(`${name}: ${r.error}`); out[`${name}_error`] = r.error; }
-    out[key] = Object.fromEntries(Object.entries(r.mpps).map(([k, v]) => [k, round(v)]));
-    out[`${key}_best`] = Object.fromEntries(Object.entries(r.samples).map(([k, v]) => [k, v.length ? round(Math.max(...v)) : null]));
-  };
-  if (only.has('testpmd')) {
-    peer('testpmd', 'testpmd_io_mpps', await runTestpmd({ ...recipe, warmSeconds: args.quick ? 1 : 3, measureSeconds: args.quick ? 1 : 10 }));
+  if (only.has('testpmd') && !alternate) {
+    peer('testpmd', 'testpmd_io_mpps', await runTestpmd({ ...recipe, warmSeconds: tpWarm, measureSeconds: tpMeasure }));
   }
   if (only.has('ovs')) {
     peer('ovs_dpdk', 'ovs_dpdk_mpps', await runOvsDpdk({ ...recipe, warmSeconds: 10, measureSeconds: 10 }));
