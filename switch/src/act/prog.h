@@ -35,7 +35,25 @@ enum act_op {
 	OP_POP_PPPOE,
 	OP_PUSH_L2TP,         /* val: struct bras_l2tp_push; u32: its IPv4 header sum */
 	OP_POP_L2TP,          /* u16: session_id, network order */
+	OP__COUNT
 };
+
+/*
+ * What each action does to what the datapath knows of the packet (act_op_traits[op],
+ * traits.c):
+ * - exposes: afterwards the frame may show header bytes its key did not hold (pop VLAN the
+ *   inner tag, pop MPLS what the label carried, the BRAS encapsulations their payload or
+ *   new headers), so a later lookup depends on more than the key and is not cached (mfc.h,
+ *   dp_list_exposes);
+ * - deep: it reads or writes past the Ethernet header and its tag, so the workers parse
+ *   frames whole while it is installed (dp/depth.h); a set-field is deep by its field
+ *   (depth.c), whatever this says.
+ */
+struct act_op_traits {
+	uint8_t exposes;
+	uint8_t deep;
+};
+extern const struct act_op_traits act_op_traits[OP__COUNT];
 
 /*
  * Action-set slots in execution order (OpenFlow 1.3.5 §5.10): copy TTL inwards, pops,

@@ -41,35 +41,9 @@ static bool field_shallow(uint8_t field)
 
 static bool act_deep(const struct act *a)
 {
-	switch ((enum act_op)a->op) {
-	case OP_OUTPUT:
-	case OP_OUTPUT_IN_PORT:
-	case OP_OUTPUT_ALL:
-	case OP_OUTPUT_FLOOD:
-	case OP_OUTPUT_CONTROLLER: /* a packet-in carries the frame and metadata (dp/pktin.c) */
-	case OP_PUSH_VLAN:
-	case OP_POP_VLAN:          /* re-parses the frame whole (pkt_reparse) */
-	case OP_SET_QUEUE:
-	case OP_GROUP:             /* the group counts itself */
-		return false;
-	case OP_SET_FIELD:
+	if (a->op == OP_SET_FIELD)
 		return !field_shallow(a->field);
-	case OP_OUTPUT_TABLE: /* packet-out only, whose packets are parsed whole */
-	case OP_PUSH_MPLS:
-	case OP_POP_MPLS:
-	case OP_SET_MPLS_TTL:
-	case OP_DEC_MPLS_TTL:
-	case OP_SET_NW_TTL:
-	case OP_DEC_NW_TTL:
-	case OP_COPY_TTL_OUT:
-	case OP_COPY_TTL_IN:
-	case OP_PUSH_PPPOE:
-	case OP_POP_PPPOE:
-	case OP_PUSH_L2TP:
-	case OP_POP_L2TP:
-		return true;
-	}
-	return true;
+	return a->op >= OP__COUNT || act_op_traits[a->op].deep;
 }
 
 bool depth_list_deep(const struct act_list *l)

@@ -14,29 +14,9 @@
  */
 bool dp_list_exposes(const struct act_list *l)
 {
-	for (uint32_t i = 0; i < l->n; i++) {
-		switch (l->a[i].op) {
-		case OP_OUTPUT:
-		case OP_OUTPUT_IN_PORT:
-		case OP_OUTPUT_ALL:
-		case OP_OUTPUT_FLOOD:
-		case OP_OUTPUT_CONTROLLER:
-		case OP_SET_FIELD:
-		case OP_PUSH_VLAN:
-		case OP_PUSH_MPLS:
-		case OP_SET_MPLS_TTL:
-		case OP_DEC_MPLS_TTL:
-		case OP_SET_NW_TTL:
-		case OP_DEC_NW_TTL:
-		case OP_COPY_TTL_OUT:
-		case OP_COPY_TTL_IN:
-		case OP_SET_QUEUE:
-		case OP_GROUP: /* buckets work on copies */
-			continue;
-		default:
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->a[i].op >= OP__COUNT || act_op_traits[l->a[i].op].exposes)
 			return true;
-		}
-	}
 	return false;
 }
 

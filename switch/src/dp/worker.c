@@ -156,7 +156,13 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
  *   instructions a packet and was slower if anything (three alternating rounds: 9.1
  *   against 10.2 per CPU-second): not kept. For scale: one
  *   match-all entry with the cache off runs the same 100,000-frame capture at ~15.9 Mpps
- *   (the 1-frame capture at 21.5).
+ *   (the 1-frame capture at 21.5). Receiving the next burst between the bucket prefetches
+ *   and the probes, so that the driver's waits on its frames overlap with ours (two bursts
+ *   then through the later stages together), was tried again with the shallow parse
+ *   (2026-12-07 evening): 8.97-11.05 without, 9.24-10.54 Mpps with, in alternating runs —
+ *   nothing; not kept. What the 100,000-flow case pays beyond testpmd is the bucket and the
+ *   entry line of each packet (a 100,000-entry table touched by a 1,000-frame capture runs
+ *   at ~18.6 against ~20 for a 1,000-entry table: the misses, not the table's size).
  * - 4 tables, 100,000 flows (cache bypassed): 5.5 Mpps with the lookahead (lookahead.h:
  *   the burst's lookups in tables 1-3 walked in lock-step first), 2.2 before: ~450 instead
  *   of ~1300 TSC cycles per packet; the pipeline still looks every table up again itself

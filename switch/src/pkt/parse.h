@@ -59,6 +59,29 @@ static inline uint64_t pkt_load64(const uint8_t *p)
 }
 
 /*
+ * The Ethernet II header and at most one 802.1Q tag of a frame of at least 18 bytes, in
+ * network order as loaded (no byte swaps: the key holds them that way): *type is the
+ * eth_type after the tag, *vid_be the OFPVID_PRESENT form (0 untagged), *pcp the priority.
+ * Returns where the L2 payload starts (14 or 18).
+ */
+static inline __attribute__((always_inline)) uint32_t pkt_eth_head(const uint8_t *p, uint16_t *type, uint16_t *vid_be,
+								   uint64_t *pcp)
+{
+	uint16_t tci;
+
+	memcpy(type, p + 12, 2);
+	*vid_be = 0;
+	*pcp = 0;
+	if (*type != RTE_BE16(0x8100))
+		return 14;
+	memcpy(&tci, p + 14, 2);
+	memcpy(type, p + 16, 2);
+	*vid_be = (uint16_t)((tci & RTE_BE16(0x0fff)) | RTE_BE16(OFPVID_PRESENT));
+	*pcp = p[14] >> 5;
+	return 18;
+}
+
+/*
  * The commonest frame, parsed straight into whole key words: Ethernet II with at most one
  * 802.1Q tag, IPv4 without options, not a later fragment, TCP or UDP (not to port 1701,
  * which may be L2TP), all within len. The key and layout are exactly what the general parser
@@ -69,26 +92,15 @@ static inline uint64_t pkt_load64(const uint8_t *p)
 static inline __attribute__((always_inline)) int pkt_parse_fast(const uint8_t *p, uint32_t len, uint32_t in_port_be,
 								struct key *k, struct pkt_layout *l, uint32_t *hash)
 {
-	uint32_t o = 14, need;
-	uint16_t type, vid_be = 0, tp_dst;
+	uint32_t o, need;
+	uint16_t type, vid_be, tp_dst;
 	uint32_t tp;
-	uint64_t pcp = 0, w0, w1, w2, w3, ip0, tos;
+	uint64_t pcp, w0, w1, w2, w3, ip0, tos;
 	uint8_t proto;
 
-	/* Header fields are compared and copied in network order as loaded (no byte swaps):
-	 * the key holds them that way. */
 	if (len < 14 + 20 + 8)
 		return 0;
-	memcpy(&type, p + 12, 2);
-	if (type == RTE_BE16(0x8100)) {
-		uint16_t tci;
-
-		memcpy(&tci, p + 14, 2);
-		memcpy(&type, p + 16, 2);
-		vid_be = (uint16_t)((tci & RTE_BE16(0x0fff)) | RTE_BE16(OFPVID_PRESENT));
-		pcp = p[14] >> 5;
-		o = 18;
-	}
+	o = pkt_eth_head(p, &type, &vid_be, &pcp);
 	if (type != RTE_BE16(0x0800))
 		return 0;
 	ip0 = pkt_load64(p + o); /* version/IHL, TOS, length, id, flags/fragment offset */
@@ -131,22 +143,13 @@ static inline __attribute__((always_inline)) int pkt_parse_fast(const uint8_t *p
 static inline __attribute__((always_inline)) int pkt_parse_l2(const uint8_t *p, uint32_t len, uint32_t in_port_be,
 							      struct key *k, struct pkt_layout *l, uint32_t *hash)
 {
-	uint16_t type, vid_be = 0;
-	uint64_t pcp = 0, w0, w1, w2;
-	uint32_t o = 14;
+	uint16_t type, vid_be;
+	uint64_t pcp, w0, w1, w2;
+	uint32_t o;
 
 	if (len < 18)
 		return 0;
-	memcpy(&type, p + 12, 2);
-	if (type == RTE_BE16(0x8100)) {
-		uint16_t tci;
-
-		memcpy(&tci, p + 14, 2);
-		memcpy(&type, p + 16, 2);
-		vid_be = (uint16_t)((tci & RTE_BE16(0x0fff)) | RTE_BE16(OFPVID_PRESENT));
-		pcp = p[14] >> 5;
-		o = 18;
-	}
+	o = pkt_eth_head(p, &type, &vid_be, &pcp);
 	/* another tag, or an 802.3 length: the general parser's */
 	if (type == RTE_BE16(0x8100) || type == RTE_BE16(0x88a8) || type == RTE_BE16(0x9100) ||
 	    rte_be_to_cpu_16(type) < 0x600)
