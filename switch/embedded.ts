@@ -10,8 +10,8 @@ import { agentConfig } from './agent/config.js';
 import type { Backend } from './agent/backend.js';
 import type { Logger } from '../controller/log.js';
 
-/** The C datapath for `backend: { kind: dpdk }`, with the configured ports, forwarding. */
-export function createDpdkBackend(cfg: AgentConfig): Backend {
+/** The C datapath of `backend: { kind: dpdk }` with the configured ports, not started. */
+export function createDpdkDatapath(cfg: AgentConfig): OfswDatapath {
   const b = cfg.backend;
   if (b.kind !== 'dpdk') throw new Error(`backend ${b.kind} is not the DPDK datapath`);
   const dp = OfswDatapath.create({
@@ -26,7 +26,12 @@ export function createDpdkBackend(cfg: AgentConfig): Backend {
     dp.destroy();
     throw e;
   }
-  return new DpdkBackend(dp, { nTables: cfg.tables, start: true, destroyOnClose: true });
+  return dp;
+}
+
+/** The C datapath for `backend: { kind: dpdk }`, with the configured ports, forwarding. */
+export function createDpdkBackend(cfg: AgentConfig): Backend {
+  return new DpdkBackend(createDpdkDatapath(cfg), { nTables: cfg.tables, start: true, destroyOnClose: true });
 }
 
 /** Start the switch (agent + DPDK datapath, or the oracle backend when configured). */

@@ -37,6 +37,7 @@ import type { ReconcileReport } from '../../controller/runtime/reconcile.js';
 import { startAgent, type RunningAgent } from '../../switch/agent/index.js';
 import type { AgentConfig, AgentConfigInput } from '../../switch/agent/config.js';
 import { DpdkBackend } from '../../switch/agent/dpdk-backend.js';
+import { createDpdkDatapath } from '../../switch/embedded.js';
 import { OfswDatapath, libraryPath } from '../../switch/bindings.js';
 import { LINKTYPE_ETHERNET } from '../pcap/writer.js';
 import { agentConfig, controllerConfig, dpidText, pickSwitch, selectHashOf, DEFAULT_EAL_ARGS } from '../lab/configs.js';
@@ -266,9 +267,7 @@ export async function runReplay(o: ReplayOptions, io: ReplayIo = consoleIo): Pro
     reconciled.catch(() => undefined);
 
     const createBackend = (c: AgentConfig) => {
-      if (c.backend.kind !== 'dpdk') throw new Error('replay runs the DPDK datapath');
-      dp = OfswDatapath.create({ ealArgs: c.backend.eal_args, workers: c.backend.workers, tables: c.tables, selectHash: c.select_hash });
-      for (const p of c.ports) dp.addPort({ devargs: p.devargs!, portNo: p.port_no, ...(p.name ? { name: p.name } : {}) });
+      dp = createDpdkDatapath(c);
       // not started: forwarding begins once the flows are in
       return new DpdkBackend(dp, { nTables: c.tables });
     };
