@@ -99,7 +99,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
         // testpmd's warm-up and window: right after the other's run the machine is slower for
         // a few seconds (measured here at 100,000 flows: ~9.6 Mpps 2 s after a testpmd run,
         // ~11.5 after 3 s, ~11.7 with no testpmd before), and both sides get the same time
-        const ours = await nfvnodeAt('nsod', n, 1, tpWarm, args.rest.some((a) => a.startsWith('--measure=')) ? measure : tpMeasure);
+        const ours = await nfvnodeAt('nsod', n, 1, tpWarm, opt(args, 'measure') !== undefined ? measure : tpMeasure);
         rs.push(ours);
         const theirs = await runTestpmd({ ...recipe, flows: [n], reps: 1, warmSeconds: tpWarm, measureSeconds: tpMeasure });
         if (theirs.error) errors.push(theirs.error);

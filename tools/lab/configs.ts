@@ -11,6 +11,7 @@
  * number. BRAS and SIP tables are not classified yet: there is no app owning them.
  */
 import type { Topology, TopologyPort, TopologySwitch } from '../../controller/topology/schema.js';
+import type { SelectHashKind } from '../../switch/agent/oracle/pipeline.js';
 import { DEFAULT_TABLES } from '../../apps/nsod/plan.js';
 
 /** EAL arguments for machines without hugepages or NICs (switch/README.md). */
@@ -80,7 +81,7 @@ export interface AgentConfigOptions {
   /** OFPMP_DESC dp_desc (default: the switch name) */
   readonly description?: string;
   /** what select groups hash (default: the agent's, symmetric_l2l4); see selectHashOf */
-  readonly selectHash?: 'symmetric_l2l4' | 'symmetric_l3l4';
+  readonly selectHash?: SelectHashKind;
 }
 
 /**
@@ -90,7 +91,7 @@ export interface AgentConfigOptions {
  * without such a service, the default (Open vSwitch's symmetric hash, Ethernet addresses
  * included).
  */
-export function selectHashOf(topo: Topology): 'symmetric_l3l4' | undefined {
+export function selectHashOf(topo: Topology): SelectHashKind | undefined {
   return topo.services.some((s) => s.policy === 'select') ? 'symmetric_l3l4' : undefined;
 }
 

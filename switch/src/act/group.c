@@ -86,6 +86,7 @@ static int group_build(struct ofsw_Switch *sw, uint32_t id, uint8_t type, const 
 			}
 		o += blen;
 	}
+	g->deep = depth_group_deep(g);
 	*out = g;
 	return 0;
 }
@@ -94,7 +95,7 @@ static int group_build(struct ofsw_Switch *sw, uint32_t id, uint8_t type, const 
  * period. */
 static void group_unpublished(struct ofsw_Switch *sw, struct group *g)
 {
-	if (depth_group_deep(g))
+	if (g->deep)
 		depth_release(sw);
 	rcu_defer(&sw->rcu, group_free, g);
 }
@@ -111,11 +112,11 @@ OFSW_API int ofsw_Group_add(struct ofsw_Switch *sw, uint32_t id, uint8_t type, c
 	rc = group_build(sw, id, type, buckets, len, &g);
 	if (rc < 0)
 		return rc;
-	if (depth_group_deep(g))
+	if (g->deep)
 		depth_hold(sw); /* before the group is published (dp/depth.h) */
 	rc = hmap_insert(&sw->groups, group_hash(id), g);
 	if (rc < 0) {
-		if (depth_group_deep(g))
+		if (g->deep)
 			depth_release(sw);
 		group_free(g);
 		return BAD_GROUP(rc, OFPGMFC_OUT_OF_GROUPS, -1, "group table: %s", strerror(-rc));
@@ -136,7 +137,7 @@ OFSW_API int ofsw_Group_modify(struct ofsw_Switch *sw, uint32_t id, uint8_t type
 	rc = group_build(sw, id, type, buckets, len, &g);
 	if (rc < 0)
 		return rc;
-	if (depth_group_deep(g))
+	if (g->deep)
 		depth_hold(sw);
 	hmap_replace(&sw->groups, group_hash(id), old, g);
 	group_unpublished(sw, old);

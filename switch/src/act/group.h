@@ -32,6 +32,7 @@ struct bucket {
 struct group {
 	uint32_t group_id;
 	uint8_t type;
+	uint8_t deep;            /* counted in deep_users while published (dp/depth.h) */
 	uint32_t n_buckets;
 	uint64_t created_tsc;
 	struct group_ctr *ctr;   /* [n_ctx][1 + n_buckets]: the group, then each bucket */

@@ -7,8 +7,9 @@
  * past them, every lookup and every action gives the same result for a key that holds only
  * in_port, eth_dst, eth_src, eth_type, vlan_vid and vlan_pcp (pkt_parse_l2) as for the whole
  * key: masks are zero elsewhere, and nothing else is read. The workers then parse that much
- * and no more — about a sixth of a VLAN-rewriting switch's instructions per packet
- * (measured in dp/worker.c) — and the microflow cache holds one entry per L2 flow, not
+ * and no more — a tenth fewer instructions per packet for a VLAN-rewriting switch but ~20 %
+ * more packets per second at 1,000 flows (measured in dp/worker.c) — and the microflow
+ * cache holds one entry per L2 flow, not
  * one per connection (what Open vSwitch's megaflows gain from masks, here from the whole
  * table set at once). metadata and tunnel_id are pipeline fields: matching or setting
  * them keeps the parse shallow.

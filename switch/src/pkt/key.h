@@ -103,9 +103,10 @@ static inline uint32_t key_hash_head(uint64_t w0, uint64_t w1, uint64_t w2, uint
 	return key_hash_fold(a, b);
 }
 
-/* key_hash_head of a key whose words after w2 are zero, in fewer steps: a different
- * function (the hash of such a key differs from key_hash's), used only for keys that the
- * shallow parse (pkt_parse_l2) made, which are never compared with other keys. */
+/* The hash of a key whose words after w2 are zero (the shallow parse's, pkt_parse_l2), in
+ * three steps: a different function from key_hash_head, so one frame parsed shallow and
+ * parsed whole gets two hashes — which costs at most a microflow-cache miss, as entries
+ * compare the hash and then the whole key. */
 static inline uint32_t key_hash_l2(uint64_t w0, uint64_t w1, uint64_t w2)
 {
 	uint32_t a = key_crc64(w0, 0x9e3779b9u);
