@@ -24,6 +24,7 @@ import path from 'node:path';
 import { parseYamlConfig } from '../../controller/yaml.js';
 import { z } from 'zod';
 import { parseControllerTarget } from './transport.js';
+import { SELECT_HASH_KINDS } from './oracle/pipeline.js';
 
 /**
  * ofp_switch_features.datapath_id is 64 bits (OpenFlow 1.3.5 §7.3.1). A YAML number above
@@ -77,7 +78,7 @@ export const AgentConfigSchema = z.object({
    * protocol and ports only; for docs/nsod.md's select policy). Key: selectHash in
    * oracle/pipeline.ts.
    */
-  select_hash: z.enum(['symmetric_l2l4', 'symmetric_l3l4']).default('symmetric_l2l4'),
+  select_hash: z.enum(SELECT_HASH_KINDS).default('symmetric_l2l4'),
   /** OFPFMFC_TABLE_FULL beyond this many entries in one table */
   max_entries: z.number().int().min(1).optional(),
 }).strict().superRefine((c, ctx) => {

@@ -177,7 +177,8 @@ function cmpBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** What select groups hash (switch configuration `select_hash`, docs/nsod.md). */
-export type SelectHashKind = 'symmetric_l2l4' | 'symmetric_l3l4';
+export const SELECT_HASH_KINDS = ['symmetric_l2l4', 'symmetric_l3l4'] as const;
+export type SelectHashKind = (typeof SELECT_HASH_KINDS)[number];
 
 /**
  * The select-group hash: symmetric (both directions of a connection pick the same bucket, as
