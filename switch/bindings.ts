@@ -30,6 +30,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import type { SelectHashKind } from './agent/oracle/pipeline.js';
+import type { PacketMemoryKind } from './agent/config.js';
 
 // ------------------------------------------------------------------ library location
 
@@ -85,7 +86,10 @@ const ErrorT = koffi.struct('ofsw_Error', {
 const SwitchParamsT = koffi.struct('ofsw_SwitchParams', {
   eal_args: 'const char *', n_workers: 'uint32_t', n_tables: 'uint32_t', n_mbufs: 'uint32_t',
   rx_desc: 'uint32_t', tx_desc: 'uint32_t', pktin_ring: 'uint32_t', mfc_entries: 'uint32_t',
-  select_hash: 'uint32_t',
+  select_hash: 'uint32_t', packet_memory: 'uint32_t',
+});
+const MemoryInfoT = koffi.struct('ofsw_MemoryInfo', {
+  pool_bytes: 'uint64_t', pool_huge_bytes: 'uint64_t', pool_thp: 'uint32_t', n_mbufs: 'uint32_t',
 });
 const PortParamsT = koffi.struct('ofsw_PortParams', { devargs: 'const char *', port_no: 'uint32_t', name: 'const char *' });
 const PortInfoT = koffi.struct('ofsw_PortInfo', {
@@ -126,6 +130,7 @@ interface Lib {
   Switch_commit: (sw: unknown) => number;
   Switch_setConfig: (sw: unknown, flags: number, missSendLen: number) => number;
   Switch_counters: (sw: unknown, out: BigUint64Array, n: number) => number;
+  Switch_memory: (sw: unknown, out: object) => number;
   Counter_name: (i: number) => string | null;
   Port_add: (sw: unknown, p: object) => number;
   Port_remove: (sw: unknown, portNo: number) => number;
@@ -174,6 +179,7 @@ function load(): Lib {
     Switch_commit: h.func(`int ofsw_Switch_commit(${S}sw)`),
     Switch_setConfig: h.func(`int ofsw_Switch_setConfig(${S}sw, uint16_t flags, uint16_t miss_send_len)`),
     Switch_counters: h.func(`int ofsw_Switch_counters(${S}sw, _Out_ uint64_t *out, uint32_t n)`),
+    Switch_memory: h.func(`int ofsw_Switch_memory(${S}sw, _Out_ ofsw_MemoryInfo *out)`),
     Counter_name: h.func('const char *ofsw_Counter_name(uint32_t i)'),
     Port_add: h.func(`int ofsw_Port_add(${S}sw, const ofsw_PortParams *params)`),
     Port_remove: h.func(`int ofsw_Port_remove(${S}sw, uint32_t port_no)`),
@@ -268,6 +274,22 @@ export interface DatapathParams {
   readonly mfcEntries?: number;
   /** what select groups hash (default symmetric_l2l4; see selectHash in agent/oracle/pipeline.ts) */
   readonly selectHash?: SelectHashKind;
+  /** where the packet pool lives (default auto: transparent huge pages when the EAL has no
+   * hugepages; OFSW_PACKET_MEMORY_* in ofsw.h) */
+  readonly packetMemory?: PacketMemoryKind;
+}
+
+/** ofsw_SwitchParams.packet_memory (OFSW_PACKET_MEMORY_* in ofsw.h) */
+export const OFSW_PACKET_MEMORY: Readonly<Record<PacketMemoryKind, number>> = { auto: 0, eal: 1 };
+
+/** ofsw_Switch_memory: the packet pool's memory. */
+export interface MemoryInfo {
+  readonly poolBytes: number;
+  /** of it, on huge pages now (hugepages, or transparent huge pages) */
+  readonly poolHugeBytes: number;
+  /** the pool is on the library's own transparent-huge-page memory (auto without hugepages) */
+  readonly poolThp: boolean;
+  readonly mbufs: number;
 }
 
 export interface PortParams {
@@ -395,6 +417,7 @@ export class OfswDatapath {
       eal_args: p.ealArgs, n_workers: p.workers ?? 1, n_tables: p.tables ?? 64, n_mbufs: p.mbufs ?? 0,
       rx_desc: p.rxDesc ?? 0, tx_desc: p.txDesc ?? 0, pktin_ring: p.pktinRing ?? 0, mfc_entries: p.mfcEntries ?? 0,
       select_hash: OFSW_SELECT_HASH[p.selectHash ?? 'symmetric_l2l4'],
+      packet_memory: OFSW_PACKET_MEMORY[p.packetMemory ?? 'auto'] ?? -1,
     }, out);
     if (rc < 0) fail(l, 'ofsw_Switch_create', rc);
     return new OfswDatapath(l, out[0]);
@@ -430,6 +453,16 @@ export class OfswDatapath {
     const v = new BigUint64Array(this.counterNames.length);
     this.check('ofsw_Switch_counters', this.l.Switch_counters(this.h, v, v.length));
     return Object.fromEntries(this.counterNames.map((n, i) => [n, v[i]]));
+  }
+
+  /** Where the packet pool is, and how much of it is on huge pages. */
+  memory(): MemoryInfo {
+    const o: Record<string, number | bigint> = {};
+    this.check('ofsw_Switch_memory', this.l.Switch_memory(this.h, o));
+    return {
+      poolBytes: Number(o.pool_bytes), poolHugeBytes: Number(o.pool_huge_bytes), poolThp: o.pool_thp === 1,
+      mbufs: Number(o.n_mbufs),
+    };
   }
 
   // ---- ports

@@ -16,6 +16,7 @@ export function createDpdkDatapath(cfg: AgentConfig): OfswDatapath {
   if (b.kind !== 'dpdk') throw new Error(`backend ${b.kind} is not the DPDK datapath`);
   const dp = OfswDatapath.create({
     ealArgs: b.eal_args, workers: b.workers, tables: cfg.tables, selectHash: cfg.select_hash,
+    packetMemory: b.packet_memory,
     ...(b.mbufs !== undefined ? { mbufs: b.mbufs } : {}),
     ...(b.pktin_ring !== undefined ? { pktinRing: b.pktin_ring } : {}),
     ...(b.mfc_entries !== undefined ? { mfcEntries: b.mfc_entries } : {}),

@@ -6,6 +6,7 @@
  * controllers: [ "tcp:127.0.0.1:6653", "ptcp:6634:127.0.0.1" ]
  * tables: 64                                 # flow tables (1..255)
  * backend: { kind: dpdk, eal_args: "--no-huge --no-pci -m 512", workers: 1 }   # or { kind: oracle }
+ *                                            # (also mbufs, pktin_ring, mfc_entries, packet_memory)
  * ports:
  *   - { port_no: 1, name: subscriber, devargs: "net_af_packet0,iface=veth0" }
  *   - { port_no: 2, name: uplink, devargs: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap" }
@@ -25,6 +26,10 @@ import { parseYamlConfig } from '../../controller/yaml.js';
 import { z } from 'zod';
 import { parseControllerTarget } from './transport.js';
 import { SELECT_HASH_KINDS } from './oracle/pipeline.js';
+
+/** backend.packet_memory (ofsw_SwitchParams.packet_memory) */
+export const PACKET_MEMORY_KINDS = ['auto', 'eal'] as const;
+export type PacketMemoryKind = (typeof PACKET_MEMORY_KINDS)[number];
 
 /**
  * ofp_switch_features.datapath_id is 64 bits (OpenFlow 1.3.5 §7.3.1). A YAML number above
@@ -55,6 +60,12 @@ export const AgentConfigSchema = z.object({
       mbufs: z.number().int().min(0).optional(),
       pktin_ring: z.number().int().min(0).optional(),
       mfc_entries: z.number().int().min(0).optional(),
+      /**
+       * Where the packet pool lives: auto (the EAL's hugepages, or without them — --no-huge —
+       * transparent huge pages of the switch's own) or eal (always the EAL's memory).
+       * switch/src/pktmem.h says why.
+       */
+      packet_memory: z.enum(PACKET_MEMORY_KINDS).default('auto'),
     }).strict(),
   ]).default({ kind: 'dpdk' }),
   ports: z.array(z.object({

@@ -118,7 +118,26 @@ struct ofsw_SwitchParams {
 	uint32_t mfc_entries;    /**< microflow cache entries per worker, power of 2 (0: 8192;
 	                          * 1: cache disabled) */
 	uint32_t select_hash;    /**< what select groups hash: OFSW_SELECT_HASH_* (0: L2-L4) */
+	uint32_t packet_memory;  /**< where the packet pool lives: OFSW_PACKET_MEMORY_* (0: AUTO) */
 };
+
+/** Packet pool memory (ofsw_SwitchParams.packet_memory). AUTO: the EAL's memory when it has
+ * hugepages; without them (--no-huge), anonymous memory of the library's own on transparent
+ * huge pages (madvise), registered as a DPDK external heap — the EAL's own pages are then
+ * 4 KiB ones, and a TLB miss every other frame (src/pktmem.h). EAL: always the EAL's memory.
+ * ofsw_Switch_memory tells what was had. */
+enum { OFSW_PACKET_MEMORY_AUTO = 0, OFSW_PACKET_MEMORY_EAL = 1 };
+
+struct ofsw_MemoryInfo {
+	uint64_t pool_bytes;      /**< memory of the packet pool */
+	uint64_t pool_huge_bytes; /**< of it, on huge pages now (hugepages or THP) */
+	uint32_t pool_thp;        /**< 1: the pool is on the library's THP memory (AUTO without
+	                           * hugepages), 0: in the EAL's memory */
+	uint32_t n_mbufs;         /**< mbufs in the pool */
+};
+
+/** Where the switch's packet memory is (see OFSW_PACKET_MEMORY_*). */
+OFSW_API OFSW_NONNULL int ofsw_Switch_memory(struct ofsw_Switch *sw, struct ofsw_MemoryInfo *out);
 
 /** Select-group hash (ofsw_SwitchParams.select_hash); both are symmetric: the two directions
  * of a connection pick the same bucket. L2_L4 (default) hashes the Ethernet addresses and

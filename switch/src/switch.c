@@ -57,7 +57,7 @@ static void sw_free(struct ofsw_Switch *sw)
 	free(sw->pktin_held);
 	free(sw->lcores);
 	flow_handles_fini(&sw->handles);
-	rte_mempool_free(sw->pool);
+	pktmem_destroy(&sw->pkt_mem);
 	rcu_fini(&sw->rcu);
 	free(sw);
 }
@@ -83,6 +83,8 @@ OFSW_API int ofsw_Switch_create(const struct ofsw_SwitchParams *pp, struct ofsw_
 		return ofsw_fail(-EINVAL, OFPET_NONE, 0, -1, "mfc_entries %u is not a power of 2", pp->mfc_entries);
 	if (pp->select_hash > OFSW_SELECT_HASH_L3_L4)
 		return ofsw_fail(-EINVAL, OFPET_NONE, 0, -1, "select_hash %u (0: L2-L4, 1: L3-L4)", pp->select_hash);
+	if (pp->packet_memory > OFSW_PACKET_MEMORY_EAL)
+		return ofsw_fail(-EINVAL, OFPET_NONE, 0, -1, "packet_memory %u (0: auto, 1: EAL)", pp->packet_memory);
 	rc = eal_init_once(pp->eal_args, pp->n_workers);
 	if (rc < 0)
 		return rc;
@@ -112,14 +114,11 @@ OFSW_API int ofsw_Switch_create(const struct ofsw_SwitchParams *pp, struct ofsw_
 	if (rc < 0)
 		goto fail;
 	snprintf(name, sizeof(name), "ofsw%u_pool", sw->id);
-	sw->pool = rte_pktmbuf_pool_create(name, pp->n_mbufs ? pp->n_mbufs : 16383, 256,
-					   RTE_ALIGN_CEIL(sizeof(struct mbuf_priv), RTE_MBUF_PRIV_ALIGN),
-					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (sw->pool == NULL) {
-		rc = ofsw_fail(-ENOMEM, OFPET_NONE, 0, -1, "mbuf pool of %u: %s (EAL -m too small?)",
-			       pp->n_mbufs ? pp->n_mbufs : 16383, rte_strerror(rte_errno));
+	rc = pktmem_create(&sw->pkt_mem, name, pp->n_mbufs ? pp->n_mbufs : 16383,
+			   RTE_ALIGN_CEIL(sizeof(struct mbuf_priv), RTE_MBUF_PRIV_ALIGN), pp->packet_memory);
+	if (rc < 0)
 		goto fail;
-	}
+	sw->pool = sw->pkt_mem.pool;
 	rc = rcu_init(&sw->rcu, sw->n_workers);
 	if (rc < 0) {
 		ofsw_fail(rc, OFPET_NONE, 0, -1, "RCU: %s", strerror(-rc));
@@ -242,6 +241,16 @@ OFSW_API int ofsw_Switch_setConfig(struct ofsw_Switch *sw, uint16_t flags, uint1
 	ofsw_ok();
 	sw->config_flags = flags & OFSW_CONFIG_INVALID_TTL_TO_CONTROLLER;
 	sw->miss_send_len = miss_send_len;
+	return 0;
+}
+
+OFSW_API int ofsw_Switch_memory(struct ofsw_Switch *sw, struct ofsw_MemoryInfo *out)
+{
+	ofsw_ok();
+	memset(out, 0, sizeof(*out));
+	pktmem_usage(&sw->pkt_mem, &out->pool_bytes, &out->pool_huge_bytes);
+	out->pool_thp = sw->pkt_mem.va != NULL;
+	out->n_mbufs = sw->pool->size;
 	return 0;
 }
 

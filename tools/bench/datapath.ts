@@ -21,7 +21,11 @@
  *    "testpmd_io_mpps":{…},"four_table_mpps":{…}, …}
  *
  * Usage: npm run bench -- datapath [--quick] [--only=nfvnode,testpmd,ovs] [--flows=1,1000]
- *        [--pipelines=nsod,four] [--reps=N] [--measure=S] [--mfc=ENTRIES]
+ *        [--pipelines=nsod,four] [--reps=N] [--measure=S] [--mfc=ENTRIES] [--packet-memory=auto|eal]
+ * --packet-memory: where the switch's packet pool lives (switch/src/pktmem.h; default auto:
+ * transparent huge pages, as EAL_ARGS has --no-huge). Without it, the full run's rounds at the
+ * largest flow count also measure one window with the pool in the EAL's memory
+ * (`packet_memory_eal`), so that what the huge pages give shows beside the same testpmd runs.
  * --quick: nfvnode and testpmd only, 1 window of 1 s (OVS needs minutes to warm 100,000
  * megaflows), under 30 s. Captures go to $OVSBENCH_WORK or /tmp/nfvnode-datapath and are
  * reused.
@@ -32,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureCaptures, pcapPackets, runOvsDpdk, runTestpmd, median, type PeerResult } from './datapath/peers.js';
 import { measureNfvnode, EAL_ARGS, type NfvnodeResult } from './datapath/nfvnode.js';
 import type { Pipeline } from './datapath/flows.js';
+import { PACKET_MEMORY_KINDS, type PacketMemoryKind } from '../../switch/agent/config.js';
 import type { BenchArgs } from './util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,12 +55,13 @@ function joinWindows(rs: readonly NfvnodeResult[]): NfvnodeResult {
   return {
     mpps: rs.flatMap((r) => r.mpps), rxMpps: rs.flatMap((r) => r.rxMpps), cpuMpps: rs.flatMap((r) => r.cpuMpps),
     waitShare: rs.flatMap((r) => r.waitShare), installSeconds: Math.max(...rs.map((r) => r.installSeconds)), counters,
+    memory: rs[rs.length - 1]!.memory,
   };
 }
 
 export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   if (args.rest.includes('--help')) {
-    console.log('usage: npm run bench -- datapath [--quick] [--only=nfvnode,testpmd,ovs] [--flows=1,1000,100000] [--pipelines=nsod,four] [--reps=N] [--measure=S] [--mfc=ENTRIES]');
+    console.log('usage: npm run bench -- datapath [--quick] [--only=nfvnode,testpmd,ovs] [--flows=1,1000,100000] [--pipelines=nsod,four] [--reps=N] [--measure=S] [--mfc=ENTRIES] [--packet-memory=auto|eal]');
     return { bench: 'datapath', help: true };
   }
   const recipeDir = process.env.NFVNODE_OVS_RECIPE ?? path.resolve(root, '../shared/bench/ovs-dpdk');
@@ -66,6 +72,14 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   const measure = Number(opt(args, 'measure') ?? (args.quick ? 1 : 5));
   const warm = args.quick ? 1 : 2;
   const mfc = opt(args, 'mfc');
+  const packetMemory = opt(args, 'packet-memory');
+  if (packetMemory !== undefined && !(PACKET_MEMORY_KINDS as readonly string[]).includes(packetMemory)) {
+    throw new Error(`--packet-memory=${packetMemory}: one of ${PACKET_MEMORY_KINDS.join(', ')}`);
+  }
+  // In the alternating rounds at the largest flow count, also a window with the packet pool in
+  // the EAL's memory, so that the run shows what the pool on transparent huge pages gives
+  // (switch/src/pktmem.h) next to the same testpmd rounds.
+  const ablateAt = !args.quick && packetMemory === undefined ? Math.max(...flows) : undefined;
   const log = (l: string) => console.error(`datapath: ${l}`);
 
   await ensureCaptures(recipeDir, captureDir, flows, log);
@@ -81,9 +95,10 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
   const wanted = new Set((opt(args, 'pipelines') ?? 'nsod,four').split(','));
   const pipelines = ([['nsod', 'mpps'], ['four', 'four_table_mpps']] as [Pipeline, string][]).filter(([p]) => wanted.has(p));
   /** One flow count of one pipeline: reps windows in one datapath (or one, for a round). */
-  const nfvnodeAt = (pipeline: Pipeline, n: number, windows: number, w = warm, m = measure) => measureNfvnode({
+  const nfvnodeAt = (pipeline: Pipeline, n: number, windows: number, w = warm, m = measure, pm = packetMemory as PacketMemoryKind | undefined) => measureNfvnode({
     pipeline, flows: n, pcap: path.join(captureDir, `flows_${n}.pcap`), pcapPackets: pcapPackets(path.join(captureDir, `flows_${n}.pcap`)),
     warmSeconds: w, measureSeconds: m, reps: windows, ...(mfc ? { mfcEntries: Number(mfc) } : {}),
+    ...(pm ? { packetMemory: pm } : {}),
   });
   // nfvnode NSOD and testpmd in alternation (see the header), when both are measured
   const alternate = only.has('nfvnode') && only.has('testpmd') && wanted.has('nsod');
@@ -92,6 +107,7 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
     const tp: PeerResult = { mpps: {}, samples: Object.fromEntries(flows.map((n) => [String(n), [] as number[]])) };
     const errors: string[] = [];
     const roundShares: Record<string, number[]> = {};
+    const ealRounds: NfvnodeResult[] = [], ealShares: number[] = [];
     for (const n of flows) {
       const rs: NfvnodeResult[] = [];
       roundShares[String(n)] = [];
@@ -99,19 +115,33 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
         // testpmd's warm-up and window: right after the other's run the machine is slower for
         // a few seconds (measured here at 100,000 flows: ~9.6 Mpps 2 s after a testpmd run,
         // ~11.5 after 3 s, ~11.7 with no testpmd before), and both sides get the same time
-        const ours = await nfvnodeAt('nsod', n, 1, tpWarm, opt(args, 'measure') !== undefined ? measure : tpMeasure);
+        const window = opt(args, 'measure') !== undefined ? measure : tpMeasure;
+        const ours = await nfvnodeAt('nsod', n, 1, tpWarm, window);
         rs.push(ours);
+        const eal = n === ablateAt ? await nfvnodeAt('nsod', n, 1, tpWarm, window, 'eal') : undefined;
+        if (eal) ealRounds.push(eal);
         const theirs = await runTestpmd({ ...recipe, flows: [n], reps: 1, warmSeconds: tpWarm, measureSeconds: tpMeasure });
         if (theirs.error) errors.push(theirs.error);
         const t = theirs.samples[String(n)] ?? [];
         tp.samples[String(n)]!.push(...t);
         if (t.length && ours.mpps.length) roundShares[String(n)]!.push(ours.mpps[0]! / t[0]!);
-        log(`round ${r + 1}/${reps}, ${n} flows: nfvnode NSOD ${ours.mpps[0]?.toFixed(2)}, testpmd io ${t[0]?.toFixed(2) ?? '-'} Mpps`);
+        if (t.length && eal?.mpps.length) ealShares.push(eal.mpps[0]! / t[0]!);
+        log(`round ${r + 1}/${reps}, ${n} flows: nfvnode NSOD ${ours.mpps[0]?.toFixed(2)}` +
+          `${eal ? ` (packet pool in the EAL's memory: ${eal.mpps[0]?.toFixed(2)})` : ''}, testpmd io ${t[0]?.toFixed(2) ?? '-'} Mpps`);
       }
       nsodRounds.set(n, rs);
     }
     peer('testpmd', 'testpmd_io_mpps', { ...tp, mpps: Object.fromEntries(Object.entries(tp.samples).map(([k, v]) => [k, median(v)])), ...(errors.length ? { error: errors[0] } : {}) });
     out.share_of_testpmd_io_rounds = Object.fromEntries(Object.entries(roundShares).map(([k, v]) => [k, round(median(v))]));
+    if (ealRounds.length) {
+      const j = joinWindows(ealRounds);
+      out.packet_memory_eal = {
+        flows: ablateAt, mpps: round(median(j.mpps)), cpu_second_samples: j.cpuMpps.map((x) => round(x, 3)),
+        share_of_testpmd_io_rounds: round(median(ealShares)),
+      };
+      log(`nfvnode nsod ${ablateAt} flows with the packet pool in the EAL's memory (4 KiB pages): ${j.mpps.map((x) => x.toFixed(2)).join(' ')} Mpps, ` +
+        `${(100 * (median(ealShares) ?? 0)).toFixed(0)} % of testpmd io (median of the rounds)`);
+    }
   }
 
   if (only.has('nfvnode')) {
@@ -127,13 +157,16 @@ export async function run(args: BenchArgs): Promise<Record<string, unknown>> {
         const hit = Number(c.mfc_hit + c.mfc_miss) ? Number(c.mfc_hit) / Number(c.mfc_hit + c.mfc_miss) : 0;
         const decoded = Number(c.rx_packets) ? Number((c.mfc_fast ?? 0n) + (c.table0_fast ?? 0n)) / Number(c.rx_packets) : 0;
         const shallow = Number(c.rx_packets) ? Number(c.parse_shallow ?? 0n) / Number(c.rx_packets) : 0;
+        const mem = r.memory, mb = (b: number) => (b / 2 ** 20).toFixed(0);
         log(`nfvnode ${pipeline} ${n} flows: ${r.mpps.map((x) => x.toFixed(2)).join(' ')} Mpps (per CPU-second of the worker ${r.cpuMpps.map((x) => x.toFixed(2)).join(' ')}; ` +
           `it waited for its core ${r.waitShare.map((x) => `${(100 * x).toFixed(0)}%`).join(' ')}); ` +
-          `forwarded ${(100 * fwdShare).toFixed(1)} %, microflow cache hits ${(100 * hit).toFixed(1)} %, parsed shallow ${(100 * shallow).toFixed(1)} %, flows installed in ${r.installSeconds.toFixed(2)} s`);
+          `forwarded ${(100 * fwdShare).toFixed(1)} %, microflow cache hits ${(100 * hit).toFixed(1)} %, parsed shallow ${(100 * shallow).toFixed(1)} %, flows installed in ${r.installSeconds.toFixed(2)} s; ` +
+          `packet pool ${mb(mem.poolBytes)} MB ${mem.poolThp ? 'on transparent huge pages' : "in the EAL's memory"}, ${mb(mem.poolHugeBytes)} MB of it on huge pages`);
         detail[`${pipeline}_${n}`] = {
           samples: r.mpps.map((x) => round(x, 3)), rx_samples: r.rxMpps.map((x) => round(x, 3)),
           cpu_second_samples: r.cpuMpps.map((x) => round(x, 3)), core_wait_share: r.waitShare.map((x) => round(x, 3)),
           forwarded_share: round(fwdShare, 4), mfc_hit_share: round(hit, 4), decoded_share: round(decoded, 4), shallow_share: round(shallow, 4),
+          packet_pool: { mb: round(mem.poolBytes / 2 ** 20, 0), huge_page_mb: round(mem.poolHugeBytes / 2 ** 20, 0), thp: mem.poolThp },
         };
         if (fwdShare < 0.99) throw new Error(`nfvnode ${pipeline} ${n}: only ${(100 * fwdShare).toFixed(1)} % forwarded (counters ${JSON.stringify(c, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))})`);
       }

@@ -13,7 +13,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OfswDatapath } from '../../../switch/bindings.js';
+import { OfswDatapath, type MemoryInfo } from '../../../switch/bindings.js';
+import type { PacketMemoryKind } from '../../../switch/agent/config.js';
 import { matchBytes, instructionBytes } from '../../../switch/wire.js';
 import { benchFlows, IN_PORT, OUT_PORT, type Pipeline } from './flows.js';
 
@@ -31,6 +32,8 @@ export interface NfvnodeRunOptions {
   readonly reps: number;
   /** microflow cache entries (power of 2; 1 disables; default: the library's) */
   readonly mfcEntries?: number;
+  /** where the packet pool lives (default: the library's, auto) */
+  readonly packetMemory?: PacketMemoryKind;
 }
 
 export interface NfvnodeResult {
@@ -50,6 +53,8 @@ export interface NfvnodeResult {
   readonly installSeconds: number;
   /** datapath counters at the end (mfc_hit, table_miss_drop …) */
   readonly counters: Record<string, bigint>;
+  /** the packet pool's memory, read after the last window */
+  readonly memory: MemoryInfo;
 }
 
 /** /proc/self/task/TID/schedstat of the (first) worker lcore thread: [run ns, wait ns]. */
@@ -68,6 +73,7 @@ export async function measureNfvnode(o: NfvnodeRunOptions): Promise<NfvnodeResul
   const dp = OfswDatapath.create({
     ealArgs: EAL_ARGS, workers: 1, tables: 64, mbufs: o.pcapPackets + 16384,
     ...(o.mfcEntries !== undefined ? { mfcEntries: o.mfcEntries } : {}),
+    ...(o.packetMemory !== undefined ? { packetMemory: o.packetMemory } : {}),
   });
   try {
     const t0 = process.hrtime.bigint();
@@ -93,8 +99,9 @@ export async function measureNfvnode(o: NfvnodeRunOptions): Promise<NfvnodeResul
         waitShare.push((st1[1] - st0[1]) / (us * 1e3));
       }
     }
+    const memory = dp.memory();
     dp.stop();
-    return { mpps, rxMpps, cpuMpps, waitShare, installSeconds, counters: dp.counters() };
+    return { mpps, rxMpps, cpuMpps, waitShare, installSeconds, counters: dp.counters(), memory };
   } finally {
     dp.destroy();
   }
