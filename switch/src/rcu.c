@@ -34,6 +34,8 @@ void rcu_wait(struct rcu *r)
 
 static void run_items(struct rcu *r, uint32_t n)
 {
+	if (n == 0)
+		return; /* (items may still be NULL: memmove must not see it) */
 	for (uint32_t i = 0; i < n; i++)
 		r->items[i].fn(r->items[i].p);
 	memmove(r->items, r->items + n, (r->n - n) * sizeof(*r->items));

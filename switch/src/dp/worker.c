@@ -169,6 +169,13 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
  *   (taking the walk's answers where the key was unchanged saved nothing measurable: the
  *   lookups then hit the cache, and checking the key costs about what they do).
  * (Before this loop was staged: 972 instructions, 14.5 Mpps at 1 flow; 2.5 Mpps at 100,000.)
+ * - Much of what the figures above charge to "the drivers" was TLB misses on the packet pool
+ *   (4 KiB pages without hugepages, one mbuf of ~2.4 KiB per frame). With the pool on
+ *   transparent huge pages (../pktmem.h, 2026-12-07 night; TSC per packet from counters
+ *   around each stage, 100,000 flows, before: rx 140, parse and table-0 start 38, lookup 55,
+ *   run 50 at ~8 Mpps on a slow state of the machine) the same alternating rounds gave
+ *   1 flow ~32 Mpps (22.9 before), 1,000 ~31 (21.6), 100,000 ~12.4 (10.3 with the pool in
+ *   the EAL's memory in the same rounds); switch/README.md, "Packet memory".
  *
  * One rx burst, in stages over the whole burst so that the memory latency of one packet
  * overlaps the work on the others (the classic DPDK/VPP/OVS shape):
