@@ -176,6 +176,16 @@ void dp_packet_out_exec(struct dp_ctx *w, const struct snapshot *s, struct rte_m
  *   run 50 at ~8 Mpps on a slow state of the machine) the same alternating rounds gave
  *   1 flow ~32 Mpps (22.9 before), 1,000 ~31 (21.6), 100,000 ~12.4 (10.3 with the pool in
  *   the EAL's memory in the same rounds); switch/README.md, "Packet memory".
+ *   With the pool's TLB misses gone, 100,000 flows cost (TSC, ~12 Mpps): rx 79 cycles a
+ *   packet (26 at 1,000 flows: net_pcap's copy of 100,000 stored frames, what testpmd pays
+ *   too), parse and table-0 start 27 (17.5), lookup 58 (7.7), run 42 (33). Tried then, not
+ *   kept: (1) the cache-bypass path spread over two loop iterations (probe of burst i after
+ *   the quiescent point that follows its parse, its comparisons after the next burst's rx and
+ *   parse: a whole stage of other work behind each miss); alone it moved nothing (11.7-14.6
+ *   against 12.6-14.9 Mpps, alternating); (2) with it, the flow entries in a slab and the big
+ *   hash tables on huge pages of our own: the probe of the prefetched buckets fell from ~28
+ *   to ~14 cycles a packet (the prefetches had been missing the TLB), but the rate only moved
+ *   within the noise (six alternating rounds: 15.0 against 14.7 Mpps on average).
  *
  * One rx burst, in stages over the whole burst so that the memory latency of one packet
  * overlaps the work on the others (the classic DPDK/VPP/OVS shape):
