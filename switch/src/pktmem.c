@@ -34,6 +34,21 @@ static size_t pool_bytes(uint32_t n, uint16_t priv)
 	return RTE_ALIGN_CEIL(objs + objs / 32 + fixed + (8u << 20), PKTMEM_PAGE);
 }
 
+/* Does the kernel give transparent huge pages to madvise(MADV_HUGEPAGE)d memory? With THP
+ * "never", madvise still succeeds, and our mapping would be 4 KiB pages like the EAL's. */
+static bool thp_granted(void)
+{
+	char buf[128];
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	bool on;
+
+	if (f == NULL)
+		return false;
+	on = fgets(buf, sizeof(buf), f) != NULL && (strstr(buf, "[always]") != NULL || strstr(buf, "[madvise]") != NULL);
+	fclose(f);
+	return on;
+}
+
 /* Our mapping: len bytes at a 2 MiB boundary (so that the kernel can back it with whole huge
  * pages), asked for huge pages, and registered as the external heap pm->heap. */
 static int thp_heap(struct pktmem *pm, size_t len)
@@ -43,6 +58,8 @@ static int thp_heap(struct pktmem *pm, size_t len)
 	uint8_t *raw, *va;
 	int rc;
 
+	if (!thp_granted())
+		return -ENOTSUP; /* the EAL's pages are as good */
 	raw = mmap(NULL, len + PKTMEM_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
 		return -errno;
@@ -51,7 +68,7 @@ static int thp_heap(struct pktmem *pm, size_t len)
 		munmap(raw, (size_t)(va - raw));
 	munmap(va + len, (size_t)(raw + len + PKTMEM_PAGE - (va + len)));
 	if (madvise(va, len, MADV_HUGEPAGE) != 0) {
-		rc = -errno; /* a kernel without THP: the EAL's pages are as good */
+		rc = -errno; /* a kernel built without THP */
 		munmap(va, len);
 		return rc;
 	}
@@ -97,6 +114,11 @@ static void thp_heap_free(struct pktmem *pm)
 	pm->len = 0;
 }
 
+static struct rte_mempool *pool_on(const char *name, uint32_t n, uint16_t priv, int socket)
+{
+	return rte_pktmbuf_pool_create(name, n, PKTMEM_CACHE, priv, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+}
+
 int pktmem_create(struct pktmem *pm, const char *name, uint32_t n, uint16_t priv, uint32_t mode)
 {
 	int socket = (int)rte_socket_id();
@@ -108,11 +130,10 @@ int pktmem_create(struct pktmem *pm, const char *name, uint32_t n, uint16_t priv
 		if (thp_heap(pm, pool_bytes(n, priv)) == 0)
 			socket = rte_malloc_heap_get_socket(pm->heap);
 	}
-	pm->pool = rte_pktmbuf_pool_create(name, n, PKTMEM_CACHE, priv, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	pm->pool = pool_on(name, n, priv, socket);
 	if (pm->pool == NULL && pm->va != NULL) {
 		thp_heap_free(pm);
-		pm->pool = rte_pktmbuf_pool_create(name, n, PKTMEM_CACHE, priv, RTE_MBUF_DEFAULT_BUF_SIZE,
-						   (int)rte_socket_id());
+		pm->pool = pool_on(name, n, priv, (int)rte_socket_id());
 	}
 	if (pm->pool == NULL)
 		return ofsw_fail(-ENOMEM, OFPET_NONE, 0, -1, "mbuf pool of %u: %s (EAL -m too small?)", n,

@@ -172,7 +172,7 @@ OFSW_API int ofsw_Port_add(struct ofsw_Switch *sw, const struct ofsw_PortParams 
 	if (rc < 0)
 		goto fail_msg;
 	for (uint16_t q = 0; q < p->n_rxq; q++) {
-		rc = rte_eth_rx_queue_setup(pid, q, (uint16_t)sw->rx_desc, rte_eth_dev_socket_id(pid), NULL, sw->pool);
+		rc = rte_eth_rx_queue_setup(pid, q, (uint16_t)sw->rx_desc, rte_eth_dev_socket_id(pid), NULL, sw->pkt_mem.pool);
 		if (rc < 0)
 			goto fail_msg;
 	}

@@ -28,8 +28,7 @@ struct ofsw_Switch {
 	uint32_t n_tables;
 	uint32_t rx_desc, tx_desc, pktin_ring, mfc_entries;
 	uint32_t id;                  /* distinguishes DPDK object names across creates */
-	struct rte_mempool *pool;     /* pkt_mem.pool */
-	struct pktmem pkt_mem;
+	struct pktmem pkt_mem;        /* the packet pool (pkt_mem.pool) */
 	struct rcu rcu;
 	uint32_t gen;                 /* table generation: microflow caches are valid for one */
 	uint32_t deep_users;          /* entries and groups that need the whole key (dp/depth.h) */

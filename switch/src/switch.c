@@ -118,7 +118,6 @@ OFSW_API int ofsw_Switch_create(const struct ofsw_SwitchParams *pp, struct ofsw_
 			   RTE_ALIGN_CEIL(sizeof(struct mbuf_priv), RTE_MBUF_PRIV_ALIGN), pp->packet_memory);
 	if (rc < 0)
 		goto fail;
-	sw->pool = sw->pkt_mem.pool;
 	rc = rcu_init(&sw->rcu, sw->n_workers);
 	if (rc < 0) {
 		ofsw_fail(rc, OFPET_NONE, 0, -1, "RCU: %s", strerror(-rc));
@@ -250,7 +249,7 @@ OFSW_API int ofsw_Switch_memory(struct ofsw_Switch *sw, struct ofsw_MemoryInfo *
 	memset(out, 0, sizeof(*out));
 	pktmem_usage(&sw->pkt_mem, &out->pool_bytes, &out->pool_huge_bytes);
 	out->pool_thp = sw->pkt_mem.va != NULL;
-	out->n_mbufs = sw->pool->size;
+	out->n_mbufs = sw->pkt_mem.pool->size;
 	return 0;
 }
 

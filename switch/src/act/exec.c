@@ -13,7 +13,7 @@
 
 static inline struct rte_mbuf *copy_mbuf(struct exec *e)
 {
-	struct rte_mbuf *m = rte_pktmbuf_copy(e->p->m, e->w->sw->pool, 0, UINT32_MAX);
+	struct rte_mbuf *m = rte_pktmbuf_copy(e->p->m, e->w->sw->pkt_mem.pool, 0, UINT32_MAX);
 
 	if (unlikely(m == NULL))
 		e->w->ctr[DP_NOMBUF]++;

@@ -30,13 +30,13 @@ OFSW_API int ofsw_PacketOut_send(struct ofsw_Switch *sw, const struct ofsw_Packe
 	if (pp->data == NULL || pp->data_len < 14)
 		return ofsw_fail(-EINVAL, OFPET_BAD_REQUEST, OFPBRC_BAD_PACKET, -1,
 				 "packet-out: %u bytes is not an Ethernet frame", pp->data_len);
-	if (pp->data_len > (uint32_t)(rte_pktmbuf_data_room_size(sw->pool) - RTE_PKTMBUF_HEADROOM))
+	if (pp->data_len > (uint32_t)(rte_pktmbuf_data_room_size(sw->pkt_mem.pool) - RTE_PKTMBUF_HEADROOM))
 		return ofsw_fail(-EMSGSIZE, OFPET_BAD_REQUEST, OFPBRC_BAD_PACKET, -1,
 				 "packet-out: %u bytes exceed the mbuf data room", pp->data_len);
 	rc = compile_actions(sw, pp->actions, pp->actions == NULL ? 0 : pp->actions_len, 1, &acts);
 	if (rc < 0)
 		return rc;
-	m = rte_pktmbuf_alloc(sw->pool);
+	m = rte_pktmbuf_alloc(sw->pkt_mem.pool);
 	if (m == NULL) {
 		free(acts);
 		return ofsw_fail(-ENOBUFS, OFPET_NONE, 0, -1, "packet-out: mbuf pool empty");

@@ -26,7 +26,7 @@ void pktin_emit(struct dp_ctx *w, const struct snapshot *s, struct pkt *p, uint8
 	n = max_len == OFPCML_NO_BUFFER || max_len > total ? total : max_len;
 	if (n > UINT16_MAX)
 		n = UINT16_MAX;
-	m = rte_pktmbuf_copy(p->m, w->sw->pool, 0, n);
+	m = rte_pktmbuf_copy(p->m, w->sw->pkt_mem.pool, 0, n);
 	if (unlikely(m == NULL)) {
 		w->ctr[DP_NOMBUF]++;
 		w->ctr[DP_PACKET_IN_DROP]++;
